@@ -1,0 +1,117 @@
+//! Storage: one diesel connection type over SQLite and PostgreSQL, a pool, embedded
+//! migrations, and the query modules, each taking `&mut DbConn`.
+
+/// Runs `$body` with `$c` bound to the concrete connection. Diesel's `MultiBackend` cannot
+/// express batch inserts or `ON CONFLICT`, although both backends have them with the same
+/// syntax, so those statements are compiled once per backend from one source.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
+pub mod areas;
+pub mod assignments;
+pub mod campaigns;
+pub mod counters;
+pub mod history;
+pub mod pool;
+pub mod records;
+pub mod schema;
+pub mod server_settings;
+pub mod streets;
+pub mod tokens;
+pub mod users;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+
+pub use pool::{Backend, Db, DbTarget};
+
+/// A connection to whichever backend the database URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// The embedded default.
+    Sqlite(diesel::SqliteConnection),
+    /// The scale backend.
+    Pg(diesel::PgConnection),
+}
+
+/// Migrations, embedded in the binary, one folder per backend with equal names.
+pub const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("../migrations/sqlite");
+/// See [`SQLITE_MIGRATIONS`].
+pub const POSTGRES_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("../migrations/postgres");
+
+impl DbConn {
+    /// Which backend this connection talks to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Sqlite(_) => Backend::Sqlite,
+            DbConn::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `f` in a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so a
+    /// writer waits for the write lock up front (busy_timeout) instead of failing when it
+    /// later upgrades a read lock.
+    pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConn::Sqlite(conn) => {
+                AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?
+            }
+            DbConn::Pg(conn) => AnsiTransactionManager::begin_transaction(conn)?,
+        }
+        match f(self) {
+            Ok(value) => {
+                if let Err(commit_err) =
+                    <DbConn as Connection>::TransactionManager::commit_transaction(self)
+                {
+                    let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(self);
+                    return Err(commit_err.into());
+                }
+                Ok(value)
+            }
+            Err(err) => {
+                <DbConn as Connection>::TransactionManager::rollback_transaction(self)?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs all pending migrations of this backend; returns how many ran.
+    pub fn migrate(&mut self) -> Result<usize, String> {
+        use diesel_migrations::MigrationHarness;
+        let done = match self {
+            DbConn::Sqlite(conn) => conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|d| d.len()),
+            DbConn::Pg(conn) => conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|d| d.len()),
+        };
+        done.map_err(|err| err.to_string())
+    }
+
+    /// Reverts every migration (the schema round-trip test uses it).
+    pub fn revert_all(&mut self) -> Result<usize, String> {
+        use diesel_migrations::MigrationHarness;
+        let done = match self {
+            DbConn::Sqlite(conn) => conn
+                .revert_all_migrations(SQLITE_MIGRATIONS)
+                .map(|d| d.len()),
+            DbConn::Pg(conn) => conn
+                .revert_all_migrations(POSTGRES_MIGRATIONS)
+                .map(|d| d.len()),
+        };
+        done.map_err(|err| err.to_string())
+    }
+}

@@ -1,0 +1,122 @@
+//! Reading and decoding request bodies after the caller has been judged, so that a request
+//! is answered 401/403/404 before its body is even looked at.
+
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::web::{Bytes, BytesMut, Payload};
+use actix_web::HttpRequest;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Limit of JSON bodies (contract: 2 MiB for a push).
+pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
+/// Limit of CSV import bodies.
+pub const CSV_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Reads the whole body, refusing it with 413 as soon as it passes `limit`.
+pub async fn read_limited(
+    req: &HttpRequest,
+    mut payload: Payload,
+    limit: usize,
+) -> ApiResult<Bytes> {
+    let too_large = || ApiError::PayloadTooLarge(format!("body is larger than {limit} bytes"));
+    if let Some(length) = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if length > limit as u64 {
+            return Err(too_large());
+        }
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|err| ApiError::InvalidJson(format!("cannot read body: {err}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn media_type(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    Some(essence)
+}
+
+fn is_json_type(essence: &str) -> bool {
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Decodes a JSON body: 415 for another content type, 400 when it does not parse,
+/// 422 when it parses but has the wrong shape or values.
+pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> ApiResult<T> {
+    match media_type(req) {
+        Some(essence) if is_json_type(&essence) => {}
+        Some(other) => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "expected application/json, got {other}"
+            )))
+        }
+        None => {
+            return Err(ApiError::UnsupportedMediaType(
+                "expected a Content-Type of application/json".into(),
+            ))
+        }
+    }
+    let value = parse_json_value(body)?;
+    serde_json::from_value(value).map_err(|err| ApiError::validation(err.to_string()))
+}
+
+/// Parses JSON text into a value: 400 for bad syntax, 422 for a number JSON cannot hold.
+pub fn parse_json_value(body: &[u8]) -> ApiResult<serde_json::Value> {
+    serde_json::from_slice(body).map_err(|err| {
+        let text = err.to_string();
+        if text.starts_with("number out of range") {
+            ApiError::validation(format!("a number is out of range: {text}"))
+        } else {
+            ApiError::InvalidJson(format!("malformed JSON: {text}"))
+        }
+    })
+}
+
+/// A CSV import body as text: 415 unless `text/csv`, 422 unless UTF-8.
+pub fn csv_text(req: &HttpRequest, body: &[u8]) -> ApiResult<String> {
+    match media_type(req) {
+        Some(essence) if essence == "text/csv" => {}
+        Some(other) => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "expected text/csv, got {other}"
+            )))
+        }
+        None => {
+            return Err(ApiError::UnsupportedMediaType(
+                "expected a Content-Type of text/csv".into(),
+            ))
+        }
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|err| ApiError::validation(format!("the CSV is not UTF-8: {err}")))?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text).to_owned())
+}
+
+/// Parses a path segment as a UUID; a malformed id is an unknown one (404).
+pub fn path_id(text: &str, what: &str) -> ApiResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(text).map_err(|_| ApiError::not_found(what))
+}
+
+/// Parses an optional UUID query parameter (422 when malformed).
+pub fn query_id(text: Option<&str>, name: &str) -> ApiResult<Option<uuid::Uuid>> {
+    match text {
+        None | Some("") => Ok(None),
+        Some(text) => uuid::Uuid::parse_str(text)
+            .map(Some)
+            .map_err(|_| ApiError::validation(format!("{name} is not a UUID"))),
+    }
+}

@@ -1,0 +1,8 @@
+//! HTTP plumbing shared by all routes: bodies, problem answers for actix's own errors,
+//! request observation (logs and metrics) and response hardening.
+
+pub mod body;
+pub mod csv_rows;
+pub mod metrics;
+pub mod observe;
+pub mod problems;

@@ -1,0 +1,16 @@
+//! The `canvass` server: actix-web over SQLite or PostgreSQL (diesel), implementing the
+//! wire contract in `shared/contract/API.md`.
+
+pub mod access;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod sync;
+pub mod verify;

@@ -1,0 +1,181 @@
+//! The `canvass` command: `serve`, `migrate`, `verify`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use canvass_api::db::DbTarget;
+use canvass_api::settings::Settings;
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+
+const ENV_HELP: &str = "\
+Secrets and the first admin are read from the environment only, never from flags:
+  CANVASS_JWT_SECRET       HMAC secret for access tokens (default: generated once and kept
+                           in the database)
+  CANVASS_ADMIN_USERNAME   login of the first admin, created only when the database has no
+                           user (default: admin)
+  CANVASS_ADMIN_PASSWORD   its password (default: a random one, printed once on stderr)
+  RUST_LOG                 log filter, e.g. info or canvass_api=debug (default: info)";
+
+/// canvass: offline door-to-door campaign backend.
+#[derive(Debug, Parser)]
+#[command(name = "canvass", version, about, after_help = ENV_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database, create the first admin if there is no user, and serve the API.
+    #[command(after_help = ENV_HELP)]
+    Serve(ServeArgs),
+    /// Only migrate the database.
+    Migrate(DatabaseArgs),
+    /// Recount every campaign's coverage counters from the records; exits 1 naming each
+    /// ward whose counters differ.
+    Verify(DatabaseArgs),
+}
+
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// Database: sqlite://PATH, sqlite::memory: (trials only: nothing is kept) or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://canvass.db")]
+    database_url: String,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address and port to listen on (port 0 picks a free one and prints it).
+    #[arg(long, env = "CANVASS_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Database connections in the pool.
+    #[arg(long, env = "CANVASS_POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "CANVASS_WORKERS", default_value_t = 0)]
+    workers: usize,
+    /// Failed logins from one client address within 15 minutes before it gets 429. Raise
+    /// it when many phones share one carrier-NAT address.
+    #[arg(long, env = "CANVASS_LOGIN_FAILURES_PER_IP", default_value_t = 100)]
+    login_failures_per_ip: usize,
+    /// Origins allowed to call the API from a browser (comma-separated). CORS stays closed
+    /// when empty.
+    #[arg(long, env = "CANVASS_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Take the client address from X-Forwarded-For (only behind a proxy you run).
+    #[arg(long, env = "CANVASS_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Seconds a client may take to send its request head before it is dropped.
+    #[arg(long, env = "CANVASS_CLIENT_TIMEOUT_SECS", default_value_t = 10)]
+    client_timeout_secs: u64,
+    /// Seconds shutdown waits for in-flight requests.
+    #[arg(long, env = "CANVASS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    shutdown_timeout_secs: u64,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "CANVASS_ACCESS_TOKEN_SECS", default_value_t = 900)]
+    access_token_secs: u64,
+    /// Log lines as JSON.
+    #[arg(long, env = "CANVASS_LOG_JSON")]
+    log_json: bool,
+}
+
+fn database(url: &str) -> Result<DbTarget, String> {
+    DbTarget::parse(url)
+}
+
+fn env_secret(name: &str) -> Option<SecretString> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logging(args.log_json);
+    let mut settings = Settings::new(database(&args.database.database_url)?);
+    settings.bind = args.bind;
+    settings.pool_size = args.pool_size;
+    settings.workers = args.workers;
+    settings.login_failures_per_ip = args.login_failures_per_ip;
+    settings.cors_origins = args
+        .cors_origins
+        .into_iter()
+        .filter(|o| !o.is_empty())
+        .collect();
+    settings.trust_proxy = args.trust_proxy;
+    settings.client_request_timeout = Duration::from_secs(args.client_timeout_secs);
+    settings.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
+    settings.access_token_ttl = Duration::from_secs(args.access_token_secs.max(1));
+    settings.json_logs = args.log_json;
+    settings.jwt_secret = env_secret("CANVASS_JWT_SECRET");
+    settings.admin_password = env_secret("CANVASS_ADMIN_PASSWORD");
+    if let Ok(name) = std::env::var("CANVASS_ADMIN_USERNAME") {
+        if !name.is_empty() {
+            settings.admin_username = name;
+        }
+    }
+    actix_web::rt::System::new().block_on(canvass_api::startup::serve(settings))
+}
+
+fn migrate(args: DatabaseArgs) -> Result<(), String> {
+    init_logging(false);
+    let settings = Settings::new(database(&args.database_url)?);
+    canvass_api::startup::open_and_migrate(&settings).map(|_| ())
+}
+
+fn verify(args: DatabaseArgs) -> Result<(), String> {
+    init_logging(false);
+    let settings = Settings::new(database(&args.database_url)?);
+    let db = canvass_api::startup::open_and_migrate(&settings)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let mismatches = canvass_api::verify::verify(&mut conn)?;
+    if mismatches.is_empty() {
+        println!("counters are exact");
+        return Ok(());
+    }
+    for m in &mismatches {
+        println!(
+            "MISMATCH campaign={} ward={} stored: {} recount: {}",
+            m.campaign_id.as_deref().unwrap_or("-"),
+            m.ward_id,
+            m.stored,
+            m.recounted
+        );
+    }
+    Err(format!(
+        "{} ward(s) differ from a recount",
+        mismatches.len()
+    ))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate(args) => migrate(args),
+        Command::Verify(args) => verify(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("canvass: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

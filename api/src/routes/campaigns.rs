@@ -1,0 +1,131 @@
+//! Campaigns (contract section 5).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::access::Endpoint;
+use crate::auth::Caller;
+use crate::db::campaigns::{self, CampaignRow};
+use crate::db::{areas, DbConn};
+use crate::error::{ApiError, ApiResult};
+use crate::http::body;
+use crate::model::{Campaign, Items};
+use crate::state::{now_ms_i64, AppState};
+
+/// Body of `POST /campaigns`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewCampaign {
+    /// Name, 1–200 characters.
+    pub name: String,
+    /// The area covered.
+    pub area_id: Uuid,
+    /// In (0, 1].
+    pub target_ratio: f64,
+    /// First day.
+    #[schema(value_type = String, format = Date)]
+    pub starts_on: NaiveDate,
+    /// Last day, not before `starts_on`.
+    #[schema(value_type = String, format = Date)]
+    pub deadline: NaiveDate,
+    /// IANA time zone, default `Asia/Ho_Chi_Minh`.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// Loads a campaign named in a path, 404 when malformed or unknown.
+pub fn load(conn: &mut DbConn, id: Uuid) -> ApiResult<CampaignRow> {
+    campaigns::find(conn, id)?.ok_or_else(|| ApiError::not_found("campaign"))
+}
+
+/// Create a campaign.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", request_body = NewCampaign,
+    responses((status = 201, body = Campaign), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    caller.permit(Endpoint::CreateCampaign)?;
+    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
+    let new: NewCampaign = body::json(&req, &bytes)?;
+    let name = new.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::validation("name must have 1 to 200 characters"));
+    }
+    if !(new.target_ratio > 0.0 && new.target_ratio <= 1.0) {
+        return Err(ApiError::validation("target_ratio must be in (0, 1]"));
+    }
+    if new.deadline < new.starts_on {
+        return Err(ApiError::validation("deadline is before starts_on"));
+    }
+    let timezone = new
+        .timezone
+        .clone()
+        .unwrap_or_else(|| "Asia/Ho_Chi_Minh".to_owned());
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::validation(format!(
+            "{timezone:?} is not an IANA time zone"
+        )));
+    }
+    let row = CampaignRow {
+        id: Uuid::new_v4().to_string(),
+        name,
+        area_id: new.area_id.to_string(),
+        target_ratio: new.target_ratio,
+        starts_on: new.starts_on.to_string(),
+        deadline: new.deadline.to_string(),
+        timezone,
+        created_at: now_ms_i64(),
+    };
+    let campaign = state
+        .db
+        .write(move |conn| {
+            if areas::find(conn, new.area_id)?.is_none() {
+                return Err(ApiError::validation("area_id names no known area"));
+            }
+            campaigns::insert(conn, &row)?;
+            Ok(row.to_api())
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(campaign))
+}
+
+/// List campaigns.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns",
+    responses((status = 200, body = Items<Campaign>)), security(("bearer" = [])))]
+pub async fn list(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    caller.permit(Endpoint::ReadCatalogue)?;
+    let items = state
+        .db
+        .read(|conn| {
+            Ok(campaigns::all(conn)?
+                .iter()
+                .map(CampaignRow::to_api)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+/// Read one campaign.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+    responses((status = 200, body = Campaign), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.permit(Endpoint::ReadCatalogue)?;
+    let id = body::path_id(&path, "campaign")?;
+    let campaign = state
+        .db
+        .read(move |conn| Ok(load(conn, id)?.to_api()))
+        .await?;
+    Ok(HttpResponse::Ok().json(campaign))
+}

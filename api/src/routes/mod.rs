@@ -1,0 +1,78 @@
+//! Every route of the API, wired in one place.
+
+pub mod areas;
+pub mod assignments;
+pub mod auth;
+pub mod campaigns;
+pub mod households;
+pub mod ops;
+pub mod streets;
+pub mod users;
+
+use actix_web::web;
+
+use crate::http::problems;
+
+/// A resource that answers 405 for methods it does not route.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(problems::method_not_allowed))
+}
+
+/// Registers all routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(problems::query_error))
+        .app_data(web::PathConfig::default().error_handler(problems::path_error))
+        .app_data(web::JsonConfig::default().error_handler(problems::json_error))
+        .service(resource("/healthz").route(web::get().to(ops::healthz)))
+        .service(resource("/readyz").route(web::get().to(ops::readyz)))
+        .service(resource("/metrics").route(web::get().to(ops::metrics)))
+        .service(resource("/docs").route(web::get().to(ops::docs_page)))
+        .service(resource("/docs/docs.js").route(web::get().to(ops::docs_script)))
+        .service(resource("/docs/docs.css").route(web::get().to(ops::docs_style)))
+        .service(
+            web::scope("/api/v1")
+                .service(resource("/openapi.json").route(web::get().to(ops::openapi)))
+                .service(resource("/auth/login").route(web::post().to(auth::login)))
+                .service(resource("/auth/refresh").route(web::post().to(auth::refresh_tokens)))
+                .service(resource("/auth/logout").route(web::post().to(auth::logout)))
+                .service(resource("/me").route(web::get().to(auth::me)))
+                .service(
+                    resource("/users")
+                        .route(web::post().to(users::create))
+                        .route(web::get().to(users::list)),
+                )
+                .service(resource("/users/{id}").route(web::patch().to(users::update)))
+                .service(resource("/areas/import").route(web::post().to(areas::import)))
+                .service(
+                    resource("/areas")
+                        .route(web::post().to(areas::create))
+                        .route(web::get().to(areas::list)),
+                )
+                .service(resource("/areas/{id}").route(web::get().to(areas::get)))
+                .service(resource("/areas/{id}/streets").route(web::get().to(areas::streets_of)))
+                .service(resource("/streets/import").route(web::post().to(streets::import)))
+                .service(resource("/streets").route(web::post().to(streets::create)))
+                .service(resource("/households/import").route(web::post().to(households::import)))
+                .service(
+                    resource("/campaigns")
+                        .route(web::post().to(campaigns::create))
+                        .route(web::get().to(campaigns::list)),
+                )
+                .service(resource("/campaigns/{id}").route(web::get().to(campaigns::get)))
+                .service(
+                    resource("/campaigns/{cid}/assignments")
+                        .route(web::post().to(assignments::create))
+                        .route(web::get().to(assignments::list)),
+                )
+                .service(
+                    resource("/campaigns/{cid}/assignments/{id}")
+                        .route(web::delete().to(assignments::delete)),
+                )
+                .service(
+                    resource("/campaigns/{cid}/streets/unassigned")
+                        .route(web::get().to(assignments::unassigned)),
+                )
+                .default_service(web::to(problems::unknown_route)),
+        )
+        .default_service(web::to(problems::unknown_route));
+}

@@ -1,0 +1,57 @@
+//! Operations: health, readiness, metrics, the OpenAPI document and its browsable page
+//! (contract section 10). None needs a token.
+
+use actix_web::{web, HttpResponse};
+use diesel::connection::SimpleConnection;
+use utoipa::OpenApi;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// 200 once serving.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// 200 when the database answers.
+pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    state
+        .db
+        .read(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::internal))
+        .await
+        .map_err(|_| ApiError::Internal("database unavailable".into()))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+}
+
+/// Prometheus text.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+/// The OpenAPI 3 document, generated from the handlers' annotations.
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+}
+
+/// A browsable page over the OpenAPI document; its assets ship inside the binary.
+pub async fn docs_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("../../assets/docs.html"))
+}
+
+/// The page's script.
+pub async fn docs_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../assets/docs.js"))
+}
+
+/// The page's style sheet.
+pub async fn docs_style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .body(include_str!("../../assets/docs.css"))
+}

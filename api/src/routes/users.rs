@@ -1,0 +1,278 @@
+//! `POST /users`, `GET /users`, `PATCH /users/{id}` (contract section 4).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use sync_protocol::Role;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::access::{Endpoint, Grant};
+use crate::auth::{password, Caller};
+use crate::db::pool::run_blocking;
+use crate::db::users::{self, UserChanges, UserRow};
+use crate::db::{areas, DbConn};
+use crate::error::{ApiError, ApiResult};
+use crate::http::body;
+use crate::model::{Items, Level, User};
+use crate::state::{now_ms_i64, AppState};
+
+/// Body of `POST /users`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUser {
+    /// Login name: 1–64 characters, no white space.
+    pub username: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// Shown name (defaults to the username).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Role.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// Scope: a ward for ward leaders and volunteers, a province or district for
+    /// supervisors, null for admins.
+    #[serde(default)]
+    pub area_id: Option<Uuid>,
+}
+
+/// Body of `PATCH /users/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// New shown name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// New password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Disable or enable.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UserFilter {
+    /// Only this role.
+    pub role: Option<String>,
+    /// Only users in this area's subtree.
+    pub area_id: Option<String>,
+}
+
+fn check_username(username: &str) -> ApiResult<()> {
+    let chars = username.chars().count();
+    if chars == 0
+        || chars > 64
+        || username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ApiError::validation(
+            "username must have 1 to 64 characters and no white space",
+        ));
+    }
+    Ok(())
+}
+
+fn check_display_name(name: &str) -> ApiResult<()> {
+    let chars = name.chars().count();
+    if name.trim().is_empty() || chars > 200 || name.chars().any(char::is_control) {
+        return Err(ApiError::validation(
+            "display_name must have 1 to 200 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The area a role must be scoped to: checks existence and level.
+fn check_role_area(conn: &mut DbConn, role: Role, area_id: Option<Uuid>) -> ApiResult<()> {
+    let area = match area_id {
+        Some(id) => Some(
+            areas::find(conn, id)?
+                .ok_or_else(|| ApiError::validation("area_id names no known area"))?,
+        ),
+        None => None,
+    };
+    let level = area.as_ref().map(|a| a.level());
+    let fits = match role {
+        Role::Admin => level.is_none(),
+        Role::Supervisor => matches!(level, Some(Level::Province | Level::District)),
+        Role::WardLeader | Role::Volunteer => level == Some(Level::Ward),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(ApiError::validation(match role {
+            Role::Admin => "an admin has no area_id",
+            Role::Supervisor => "a supervisor's area_id must be a province or district",
+            _ => "a ward leader's or volunteer's area_id must be a ward",
+        }))
+    }
+}
+
+/// Create a user.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = User), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let grant = caller.permit(Endpoint::CreateUser)?;
+    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
+    let new: NewUser = body::json(&req, &bytes)?;
+    if grant == Grant::OwnArea
+        && (new.role != Role::Volunteer
+            || new.area_id.map(|id| id.to_string()).as_deref() != caller.area_id())
+    {
+        return Err(ApiError::forbidden(
+            "a ward leader may only create volunteers of its ward",
+        ));
+    }
+    check_username(&new.username)?;
+    password::check_new_password(&new.password)?;
+    let display_name = new
+        .display_name
+        .clone()
+        .unwrap_or_else(|| new.username.clone());
+    check_display_name(&display_name)?;
+    let password = new.password.clone();
+    let password_hash = run_blocking(move || password::hash(&password)).await?;
+    let row = UserRow {
+        id: Uuid::new_v4().to_string(),
+        username: new.username.clone(),
+        display_name,
+        role: users::role_text(new.role),
+        area_id: new.area_id.map(|id| id.to_string()),
+        password_hash,
+        disabled: false,
+        created_at: now_ms_i64(),
+    };
+    let user = state
+        .db
+        .write(move |conn| {
+            check_role_area(conn, new.role, new.area_id)?;
+            if users::find_by_username(conn, &row.username)?.is_some() {
+                return Err(ApiError::Conflict("username is taken".into()));
+            }
+            users::insert(conn, &row)?;
+            Ok(row.to_api())
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// List users in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserFilter),
+    responses((status = 200, body = Items<User>)), security(("bearer" = [])))]
+pub async fn list(
+    caller: Caller,
+    state: web::Data<AppState>,
+    filter: web::Query<UserFilter>,
+) -> ApiResult<HttpResponse> {
+    let grant = caller.permit(Endpoint::ListUsers)?;
+    let filter = filter.into_inner();
+    let role = match filter.role.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            users::parse_role(text)
+                .map(users::role_text)
+                .ok_or_else(|| ApiError::validation("unknown role"))?,
+        ),
+    };
+    let area = body::query_id(filter.area_id.as_deref(), "area_id")?;
+    let items = state
+        .db
+        .read(move |conn| {
+            let scope_root = match area {
+                Some(area) => {
+                    let area = area.to_string();
+                    if areas::find_text(conn, &area)?.is_none() {
+                        return Err(ApiError::not_found("area"));
+                    }
+                    caller.require_area(conn, &area)?;
+                    Some(area)
+                }
+                None if grant == Grant::Everywhere => None,
+                None => caller.area_id().map(str::to_owned),
+            };
+            let area_ids = match &scope_root {
+                Some(root) => Some(
+                    areas::subtree(conn, root)?
+                        .into_iter()
+                        .map(|a| a.id)
+                        .collect::<Vec<_>>(),
+                ),
+                None => None,
+            };
+            let rows = users::list(conn, role.as_deref(), area_ids.as_deref())?;
+            Ok(rows.iter().map(UserRow::to_api).collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+/// Change a user's name, password or disabled flag.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+    responses((status = 200, body = User), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn update(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let grant = caller.permit(Endpoint::UpdateUser)?;
+    let id = body::path_id(&path, "user")?;
+    let target = state
+        .db
+        .read(move |conn| Ok(users::find(conn, id)?))
+        .await?;
+    let target = target.ok_or_else(|| ApiError::not_found("user"))?;
+    match grant {
+        Grant::Everywhere => {}
+        Grant::OwnArea => {
+            if target.role() != Role::Volunteer || target.area_id.as_deref() != caller.area_id() {
+                return Err(ApiError::forbidden(
+                    "a ward leader may only change its ward's volunteers",
+                ));
+            }
+        }
+        _ => {
+            if target.id != caller.user.id {
+                return Err(ApiError::forbidden("a volunteer may only change itself"));
+            }
+        }
+    }
+    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
+    let patch: UserPatch = body::json(&req, &bytes)?;
+    if grant == Grant::OwnRecords && patch.disabled.is_some() {
+        return Err(ApiError::forbidden(
+            "a volunteer may not change its disabled flag",
+        ));
+    }
+    if let Some(name) = &patch.display_name {
+        check_display_name(name)?;
+    }
+    let password_hash = match patch.password {
+        Some(password) => {
+            password::check_new_password(&password)?;
+            Some(run_blocking(move || password::hash(&password)).await?)
+        }
+        None => None,
+    };
+    let changes = UserChanges {
+        display_name: patch.display_name,
+        password_hash,
+        disabled: patch.disabled,
+    };
+    let user = state
+        .db
+        .write(move |conn| Ok(users::update(conn, id, &changes)?.to_api()))
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}

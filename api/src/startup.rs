@@ -1,0 +1,157 @@
+//! Bringing the server up: migrate, make sure there is a signing secret and a first admin,
+//! put the HLC above everything stored, then serve until SIGINT/SIGTERM.
+
+use std::sync::Mutex;
+
+use actix_web::middleware::{from_fn, Condition, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use base64::Engine;
+use rand::RngCore;
+use secrecy::ExposeSecret;
+use sync_protocol::Clock;
+use uuid::Uuid;
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::password;
+use crate::auth::throttle::LoginThrottle;
+use crate::db::{history, server_settings, users, Db, DbConn};
+use crate::http::metrics::Metrics;
+use crate::http::{observe, problems};
+use crate::settings::Settings;
+use crate::state::{now_ms_i64, AppState, SERVER_NODE};
+use crate::sync::ingest::MAX_SKEW_MS;
+
+/// Opens the database and runs pending migrations.
+pub fn open_and_migrate(settings: &Settings) -> Result<Db, String> {
+    let db = Db::open(&settings.database, settings.pool_size)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let ran = conn.migrate()?;
+    if ran > 0 {
+        tracing::info!(migrations = ran, "database migrated");
+    }
+    Ok(db)
+}
+
+fn random_text(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn jwt_secret(conn: &mut DbConn, settings: &Settings) -> Result<Vec<u8>, String> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.expose_secret().as_bytes().to_vec());
+    }
+    let stored = server_settings::get_or_insert(conn, "jwt_secret", &random_text(48))
+        .map_err(|e| e.to_string())?;
+    Ok(stored.into_bytes())
+}
+
+fn ensure_first_admin(conn: &mut DbConn, settings: &Settings) -> Result<(), String> {
+    if users::any(conn).map_err(|e| e.to_string())? {
+        return Ok(());
+    }
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => (p.expose_secret().to_owned(), false),
+        None => (random_text(18), true),
+    };
+    password::check_new_password(&password).map_err(|e| format!("CANVASS_ADMIN_PASSWORD: {e}"))?;
+    let row = users::UserRow {
+        id: Uuid::new_v4().to_string(),
+        username: settings.admin_username.clone(),
+        display_name: "Administrator".into(),
+        role: "admin".into(),
+        area_id: None,
+        password_hash: password::hash(&password).map_err(|e| e.to_string())?,
+        disabled: false,
+        created_at: now_ms_i64(),
+    };
+    users::insert(conn, &row).map_err(|e| e.to_string())?;
+    if generated {
+        // Printed once, on stderr only, never logged.
+        eprintln!(
+            "canvass: created the first admin {:?} with password {password}\n\
+             canvass: store it now; it is not shown again",
+            settings.admin_username
+        );
+    }
+    tracing::info!(username = %settings.admin_username, "first admin created");
+    Ok(())
+}
+
+/// Builds the shared state from an opened database.
+pub fn build_state(db: Db, settings: &Settings) -> Result<AppState, String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let secret = jwt_secret(&mut conn, settings)?;
+    ensure_first_admin(&mut conn, settings)?;
+    let mut clock = Clock::new(SERVER_NODE, MAX_SKEW_MS).map_err(|e| e.to_string())?;
+    if let Some(max) = history::max_hlc(&mut conn).map_err(|e| e.to_string())? {
+        match max.parse() {
+            Ok(hlc) => clock.witness(&hlc),
+            Err(err) => return Err(format!("stored HLC {max:?} is malformed: {err}")),
+        }
+    }
+    drop(conn);
+    Ok(AppState {
+        db,
+        keys: TokenKeys::new(&secret),
+        throttle: LoginThrottle::new(
+            std::time::Duration::from_secs(15 * 60),
+            settings.login_failures_per_username,
+            settings.login_failures_per_ip,
+        ),
+        dummy_password_hash: password::hash(&random_text(16)).map_err(|e| e.to_string())?,
+        access_token_ttl: settings.access_token_ttl,
+        refresh_token_ttl: settings.refresh_token_ttl,
+        trust_proxy: settings.trust_proxy,
+        clock: Mutex::new(clock),
+        metrics: Metrics::default(),
+    })
+}
+
+fn cors(settings: &Settings) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+        ])
+        .max_age(3600);
+    for origin in &settings.cors_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+pub async fn serve(settings: Settings) -> Result<(), String> {
+    let db = open_and_migrate(&settings)?;
+    let state = web::Data::new(build_state(db, &settings)?);
+    let cors_settings = settings.clone();
+    let mut server = HttpServer::new(move || {
+        let cors_on = !cors_settings.cors_origins.is_empty();
+        App::new()
+            .app_data(state.clone())
+            .wrap(ErrorHandlers::new().default_handler(problems::to_problem))
+            .wrap(Condition::new(cors_on, cors(&cors_settings)))
+            .wrap(from_fn(observe::observe))
+            .configure(crate::routes::configure)
+    })
+    .client_request_timeout(settings.client_request_timeout)
+    .client_disconnect_timeout(std::time::Duration::from_secs(5))
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .max_connection_rate(256);
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server = server
+        .bind(&settings.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening");
+        eprintln!("canvass listening on http://{addr}");
+    }
+    server.run().await.map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}

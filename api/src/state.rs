@@ -1,0 +1,61 @@
+//! What every handler shares.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sync_protocol::{Clock, Hlc};
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::throttle::LoginThrottle;
+use crate::db::Db;
+use crate::http::metrics::Metrics;
+
+/// The node name of HLCs the server stamps itself (reviews, imports).
+pub const SERVER_NODE: &str = "server";
+
+/// Shared application state.
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Access token keys.
+    pub keys: TokenKeys,
+    /// Login throttling.
+    pub throttle: LoginThrottle,
+    /// A valid hash verified for unknown usernames, so timing does not tell them apart.
+    pub dummy_password_hash: String,
+    /// Access token lifetime.
+    pub access_token_ttl: Duration,
+    /// Refresh token lifetime.
+    pub refresh_token_ttl: Duration,
+    /// Trust `X-Forwarded-For`.
+    pub trust_proxy: bool,
+    /// The server's hybrid logical clock, above every HLC it has stored.
+    pub clock: Mutex<Clock>,
+    /// Request metrics.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// A new server HLC, above everything stored or seen.
+    pub fn tick(&self) -> Hlc {
+        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock.tick(now_ms())
+    }
+
+    /// Raises the server clock above HLCs just stored.
+    pub fn witness(&self, hlc: &Hlc) {
+        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock.witness(hlc);
+    }
+}
+
+/// Wall-clock Unix milliseconds.
+pub fn now_ms() -> u64 {
+    let ms = chrono::Utc::now().timestamp_millis();
+    u64::try_from(ms).unwrap_or(0)
+}
+
+/// Wall-clock Unix milliseconds as stored.
+pub fn now_ms_i64() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

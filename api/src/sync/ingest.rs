@@ -1,0 +1,391 @@
+//! Ingesting changes in one transaction: the push endpoint, reviews and household imports
+//! all come through here, so the rules and the bookkeeping exist once.
+//!
+//! Per request: decode every change, take the row locks of the streets it touches (sorted,
+//! so concurrent pushes never deadlock), load the records and the visits of the households
+//! involved, then judge and merge each change in order with `sync-protocol`. At the end the
+//! changed records get new seqs in their street's bucket, the history gets every distinct
+//! pushed value, and the ward counters get the deltas of the households whose state changed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sync_protocol::{
+    decode, merge, validate, Change, ExistingRecord, FieldName, Hlc, HouseholdFacts, Kind,
+    PushContext, PushResult, RecordState, Role, StreetAccess,
+};
+use uuid::Uuid;
+
+use super::coverage_keeper::CoverageKeeper;
+use super::derive::derive;
+use crate::db::campaigns::CampaignRow;
+use crate::db::history::{self, NewEntry};
+use crate::db::records::{self, RecordRow};
+use crate::db::{areas, assignments, streets, DbConn};
+use crate::error::{ApiError, ApiResult};
+use crate::model::stored_uuid;
+
+/// How far ahead of the server clock an HLC or `visited_at` may be.
+pub const MAX_SKEW_MS: u64 = 5 * 60 * 1000;
+/// How long after unassignment a volunteer may still push to a street.
+pub const UNASSIGNED_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Who is writing.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    /// The user.
+    pub user_id: Uuid,
+    /// Its role.
+    pub role: Role,
+    /// Its area (a ward for ward leaders and volunteers).
+    pub area_id: Option<String>,
+    /// The pushing device (`server` for reviews and imports).
+    pub device_id: String,
+}
+
+/// What an ingest did.
+#[derive(Debug)]
+pub struct Ingested {
+    /// One result per change, in order.
+    pub results: Vec<PushResult>,
+    /// The largest HLC stored, for the server clock to witness.
+    pub max_hlc: Option<Hlc>,
+}
+
+/// A record as this transaction sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct Working {
+    pub(crate) kind: Kind,
+    pub(crate) street_id: String,
+    pub(crate) ward_id: String,
+    pub(crate) household_id: Option<String>,
+    pub(crate) campaign_id: Option<String>,
+    pub(crate) volunteer_id: Option<String>,
+    pub(crate) seq: i64,
+    pub(crate) state: RecordState,
+    first_device: Option<String>,
+    conflict: bool,
+    state_changed: bool,
+    meta_changed: bool,
+    touched_at: usize,
+}
+
+impl Working {
+    fn from_row(row: RecordRow) -> ApiResult<Working> {
+        let kind = if row.kind == "visit" {
+            Kind::Visit
+        } else {
+            Kind::Household
+        };
+        let state: RecordState = serde_json::from_str(&row.state)
+            .map_err(|err| ApiError::internal(format!("stored state of {}: {err}", row.id)))?;
+        Ok(Working {
+            kind,
+            street_id: row.street_id,
+            ward_id: row.ward_id,
+            household_id: row.household_id,
+            campaign_id: row.campaign_id,
+            volunteer_id: row.volunteer_id,
+            seq: row.seq,
+            state,
+            first_device: row.first_device,
+            conflict: row.conflict,
+            state_changed: false,
+            meta_changed: false,
+            touched_at: usize::MAX,
+        })
+    }
+}
+
+/// The records loaded in this transaction, by id.
+pub(crate) type WorkingSet = HashMap<String, Working>;
+
+fn street_access(
+    conn: &mut DbConn,
+    writer: &Writer,
+    campaign: Option<&CampaignRow>,
+    street_ids: &BTreeSet<String>,
+    now_ms: i64,
+) -> ApiResult<HashMap<String, (StreetAccess, String)>> {
+    let ids: Vec<String> = street_ids.iter().cloned().collect();
+    let found = streets::by_ids(conn, &ids)?;
+    let assigned: BTreeSet<String> = match (writer.role, campaign) {
+        (Role::Volunteer, Some(campaign)) => assignments::pushable_streets(
+            conn,
+            &campaign.id,
+            &writer.user_id.to_string(),
+            now_ms,
+            UNASSIGNED_GRACE_MS,
+        )?
+        .into_iter()
+        .collect(),
+        _ => BTreeSet::new(),
+    };
+    let mut ward_in_campaign: HashMap<String, bool> = HashMap::new();
+    let mut access = HashMap::new();
+    for street in found {
+        let in_campaign = match campaign {
+            None => true,
+            Some(campaign) => match ward_in_campaign.get(&street.ward_id) {
+                Some(known) => *known,
+                None => {
+                    let within = areas::is_within(conn, &street.ward_id, &campaign.area_id)?;
+                    ward_in_campaign.insert(street.ward_id.clone(), within);
+                    within
+                }
+            },
+        };
+        let allowed = in_campaign
+            && match writer.role {
+                Role::Admin => true,
+                Role::WardLeader => writer.area_id.as_deref() == Some(street.ward_id.as_str()),
+                Role::Volunteer => assigned.contains(&street.id),
+                Role::Supervisor => false,
+            };
+        let verdict = if allowed {
+            StreetAccess::Allowed
+        } else {
+            StreetAccess::NotAllowed
+        };
+        access.insert(street.id.clone(), (verdict, street.ward_id.clone()));
+    }
+    Ok(access)
+}
+
+/// Ingests `changes` for `campaign` (None: households only, e.g. an import) in the caller's
+/// transaction.
+pub fn ingest(
+    conn: &mut DbConn,
+    campaign: Option<&CampaignRow>,
+    writer: &Writer,
+    changes: &[Change],
+    now_ms: i64,
+) -> ApiResult<Ingested> {
+    let decoded: Vec<_> = changes.iter().map(decode).collect();
+    let street_ids: BTreeSet<String> = decoded
+        .iter()
+        .flatten()
+        .map(|d| d.street_id.to_string())
+        .collect();
+    let access = street_access(conn, writer, campaign, &street_ids, now_ms)?;
+    // Row locks in one global order: concurrent pushes queue instead of deadlocking, and a
+    // bucket's seqs become visible in the order they are handed out.
+    for (street_id, (verdict, _)) in access.iter().collect::<BTreeMap<_, _>>() {
+        if *verdict == StreetAccess::Allowed {
+            streets::lock(conn, street_id)?;
+        }
+    }
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    for d in decoded.iter().flatten() {
+        wanted.insert(d.id.to_string());
+        if let Some(household) = d.household_id {
+            wanted.insert(household.to_string());
+        }
+    }
+    let mut working: WorkingSet = HashMap::new();
+    for row in records::find_many(conn, &wanted.iter().cloned().collect::<Vec<_>>())? {
+        working.insert(row.id.clone(), Working::from_row(row)?);
+    }
+    let households: BTreeSet<String> = decoded
+        .iter()
+        .flatten()
+        .filter_map(|d| match d.kind {
+            Kind::Household => Some(d.id.to_string()),
+            Kind::Visit => d.household_id.map(|h| h.to_string()),
+        })
+        .collect();
+    let household_list: Vec<String> = households.iter().cloned().collect();
+    for row in records::visits_of_households(conn, &household_list)? {
+        if !working.contains_key(&row.id) {
+            working.insert(row.id.clone(), Working::from_row(row)?);
+        }
+    }
+    let campaign_id = campaign.map(|c| c.id.clone());
+    let keeper = CoverageKeeper::before(&working, &households, campaign_id.as_deref());
+
+    let now = u64::try_from(now_ms).unwrap_or(0);
+    let mut results = Vec::with_capacity(changes.len());
+    let mut entries: Vec<NewEntry> = Vec::new();
+    let mut max_hlc: Option<Hlc> = None;
+    for (index, (change, decoded)) in changes.iter().zip(decoded).enumerate() {
+        let decoded = match decoded {
+            Ok(decoded) => decoded,
+            Err(rejection) => {
+                results.push(PushResult::rejected(change.id.clone(), &rejection));
+                continue;
+            }
+        };
+        let id = decoded.id.to_string();
+        let (verdict, ward_id) = access
+            .get(&decoded.street_id.to_string())
+            .cloned()
+            .unwrap_or((StreetAccess::Unknown, String::new()));
+        let verdict = match (decoded.kind, &campaign_id) {
+            // Visits belong to a campaign; an ingest without one (an import) takes none.
+            (Kind::Visit, None) => StreetAccess::NotAllowed,
+            _ => verdict,
+        };
+        let judged = {
+            let existing = working.get(&id).map(|w| ExistingRecord {
+                kind: w.kind,
+                street_id: stored_uuid(&w.street_id),
+                household_id: w.household_id.as_deref().map(stored_uuid),
+                volunteer_id: w.volunteer_id.as_deref().map(stored_uuid),
+                other_campaign: w.kind == Kind::Visit && w.campaign_id != campaign_id,
+                state: &w.state,
+            });
+            let household = decoded
+                .household_id
+                .and_then(|h| working.get(&h.to_string()))
+                .filter(|w| w.kind == Kind::Household)
+                .map(|w| HouseholdFacts {
+                    street_id: stored_uuid(&w.street_id),
+                });
+            let ctx = PushContext {
+                now_ms: now,
+                max_skew_ms: MAX_SKEW_MS,
+                pusher_id: writer.user_id,
+                role: writer.role,
+                street: verdict,
+                existing,
+                household,
+            };
+            validate(decoded, &ctx)
+        };
+        let valid = match judged {
+            Ok(valid) => valid,
+            Err(rejection) => {
+                results.push(PushResult::rejected(change.id.clone(), &rejection));
+                continue;
+            }
+        };
+        let record = working.entry(id.clone()).or_insert_with(|| Working {
+            kind: valid.kind(),
+            street_id: valid.street_id().to_string(),
+            ward_id: ward_id.clone(),
+            household_id: valid.household_id().map(|h| h.to_string()),
+            campaign_id: match valid.kind() {
+                Kind::Visit => campaign_id.clone(),
+                Kind::Household => None,
+            },
+            volunteer_id: match valid.kind() {
+                Kind::Visit => Some(writer.user_id.to_string()),
+                Kind::Household => None,
+            },
+            seq: 0,
+            state: RecordState::new(),
+            first_device: None,
+            conflict: false,
+            state_changed: false,
+            meta_changed: false,
+            touched_at: usize::MAX,
+        });
+        let outcome = merge(&mut record.state, &valid);
+        let written: Vec<FieldName> = outcome
+            .won
+            .iter()
+            .chain(outcome.lost.iter())
+            .copied()
+            .collect();
+        for field in &written {
+            if let Some(stamped) = valid.fields().get(field) {
+                entries.push(NewEntry {
+                    record_id: id.clone(),
+                    field: field.as_str().to_owned(),
+                    value: stamped.value.to_string(),
+                    hlc: stamped.hlc.to_string(),
+                    device_id: writer.device_id.clone(),
+                    user_id: writer.user_id.to_string(),
+                    received_at: now_ms,
+                });
+            }
+        }
+        if writer.device_id != crate::state::SERVER_NODE
+            && written.iter().any(|f| !f.is_review_field())
+        {
+            match &record.first_device {
+                None => {
+                    record.first_device = Some(writer.device_id.clone());
+                    record.meta_changed = true;
+                }
+                Some(first) if *first != writer.device_id && !record.conflict => {
+                    record.conflict = true;
+                    record.meta_changed = true;
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(hlc) = valid.max_hlc() {
+            if max_hlc.as_ref().is_none_or(|m| hlc > m) {
+                max_hlc = Some(hlc.clone());
+            }
+        }
+        if outcome.applied() {
+            record.state_changed = true;
+            record.touched_at = record.touched_at.min(index);
+            results.push(PushResult::applied(change.id.clone()));
+        } else {
+            results.push(PushResult::unchanged(change.id.clone()));
+        }
+    }
+
+    write_records(conn, &mut working, now_ms)?;
+    history::append(conn, &entries)?;
+    keeper.apply(conn, &working)?;
+    Ok(Ingested { results, max_hlc })
+}
+
+/// Gives changed records new seqs in their buckets (in the order of the changes that first
+/// changed them) and writes them.
+fn write_records(conn: &mut DbConn, working: &mut WorkingSet, now_ms: i64) -> ApiResult<()> {
+    let mut changed: Vec<(&String, &mut Working)> = working
+        .iter_mut()
+        .filter(|(_, w)| w.state_changed || w.meta_changed)
+        .collect();
+    changed.sort_by(|a, b| (a.1.touched_at, a.0).cmp(&(b.1.touched_at, b.0)));
+    let mut per_street: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, w) in changed.iter().filter(|(_, w)| w.state_changed) {
+        *per_street.entry(w.street_id.clone()).or_default() += 1;
+    }
+    let mut next_seq: HashMap<String, i64> = HashMap::new();
+    for (street_id, count) in &per_street {
+        next_seq.insert(
+            street_id.clone(),
+            streets::allocate_seqs(conn, street_id, *count)?,
+        );
+    }
+    let mut rows = Vec::with_capacity(changed.len());
+    for (id, w) in changed {
+        if w.state_changed {
+            let seq = next_seq.entry(w.street_id.clone()).or_insert(1);
+            w.seq = *seq;
+            *seq += 1;
+        }
+        let derived = derive(w.kind, &w.state);
+        let state = serde_json::to_string(&w.state).map_err(ApiError::internal)?;
+        rows.push(RecordRow {
+            id: id.clone(),
+            kind: match w.kind {
+                Kind::Household => "household".into(),
+                Kind::Visit => "visit".into(),
+            },
+            street_id: w.street_id.clone(),
+            ward_id: w.ward_id.clone(),
+            household_id: w.household_id.clone(),
+            campaign_id: w.campaign_id.clone(),
+            volunteer_id: w.volunteer_id.clone(),
+            seq: w.seq,
+            state,
+            deleted: derived.deleted,
+            house_number: derived.house_number,
+            outcome: derived.outcome,
+            visited_at: derived.visited_at,
+            visited_at_us: derived.visited_at_us,
+            review: derived.review,
+            first_device: w.first_device.clone(),
+            conflict: w.conflict,
+            updated_at: now_ms,
+        });
+    }
+    records::upsert_many(conn, &rows)?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Offline sync on the server: ingesting changes (push, review, household import) and
+//! serving them back (pull), with `sync-protocol` deciding every rule and merge.
+
+pub mod coverage_keeper;
+pub mod derive;
+pub mod ingest;

@@ -1,0 +1,11 @@
+DROP TABLE ward_coverage;
+DROP TABLE ward_totals;
+DROP TABLE history;
+DROP TABLE records;
+DROP TABLE assignments;
+DROP TABLE campaigns;
+DROP TABLE streets;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE areas;
+DROP TABLE server_settings;
