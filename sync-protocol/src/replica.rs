@@ -7,14 +7,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::canonical::canonical_value;
-use crate::change::Change;
+use crate::change::{decode, Change};
 use crate::clock::{Clock, ClockDrift};
 use crate::field::{FieldName, Kind, Outcome};
 use crate::hlc::{Hlc, HlcError};
 use crate::household_id::household_id;
 use crate::merge::{merge_field, FieldMerge};
 use crate::state::{RecordState, Stamped};
-use crate::wire::{PulledRecord, PushResult};
+use crate::wire::{PulledRecord, PushResult, PushStatus};
 
 /// One record as a replica holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,23 +189,51 @@ impl Replica {
         std::mem::take(&mut self.outbox)
     }
 
-    /// Takes a push's results (one per pushed change, in order): applied, unchanged and
-    /// finally rejected changes leave the outbox; retryable rejections (`unknown_household`,
-    /// `unknown_record`, `clock_skew`) stay, or come back to its front in their order.
-    pub fn acknowledge(&mut self, pushed: &[Change], results: &[PushResult]) {
+    /// Takes a push's results (one per pushed change, in order).
+    ///
+    /// Applied and unchanged changes leave the outbox. Retryable rejections
+    /// (`unknown_household`, `unknown_record`, `clock_skew`) stay, or come back to its front
+    /// in their order. A final rejection leaves the outbox and is rolled back locally: every
+    /// field still holding the value and HLC it wrote is forgotten, so that pulling the
+    /// street again from cursor 0 brings back the server's value. Returns the ids of the
+    /// records rolled back.
+    pub fn acknowledge(&mut self, pushed: &[Change], results: &[PushResult]) -> Vec<Uuid> {
         let mut retry = Vec::new();
+        let mut rolled_back = Vec::new();
         for (change, result) in pushed.iter().zip(results) {
             let queued = self.outbox.iter().position(|queued| queued == change);
-            match (result.is_retryable(), queued) {
-                (true, None) => retry.push(change.clone()),
-                (false, Some(index)) => {
-                    self.outbox.remove(index);
+            if result.is_retryable() {
+                if queued.is_none() {
+                    retry.push(change.clone());
                 }
-                (true, Some(_)) | (false, None) => {}
+                continue;
+            }
+            if let Some(index) = queued {
+                self.outbox.remove(index);
+            }
+            if result.status == PushStatus::Rejected {
+                rolled_back.extend(self.roll_back(change));
             }
         }
         retry.append(&mut self.outbox);
         self.outbox = retry;
+        rolled_back
+    }
+
+    /// Forgets the local fields that still hold what `change` wrote; the record too when
+    /// nothing is left of it.
+    fn roll_back(&mut self, change: &Change) -> Option<Uuid> {
+        let decoded = decode(change).ok()?;
+        let record = self.records.get_mut(&decoded.id)?;
+        for (field, stamped) in &decoded.fields {
+            if record.state.get(*field) == Some(stamped) {
+                record.state.fields.remove(field);
+            }
+        }
+        if record.state.is_empty() {
+            self.records.remove(&decoded.id);
+        }
+        Some(decoded.id)
     }
 
     /// Observes the server's HLC (a push or pull response's `server_hlc`).

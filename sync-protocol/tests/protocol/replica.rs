@@ -150,6 +150,56 @@ fn acknowledge_keeps_only_retryable_rejections_in_order_at_the_front() {
 }
 
 #[test]
+fn a_finally_rejected_edit_is_rolled_back_and_a_full_pull_restores_the_server_value() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let mut server = TestServer::new(T0 + 600_000, &[STREET]);
+    let house = phone.add_household(STREET, "12/5A", T0).unwrap();
+    let note = |phone: &mut Replica, text: String| {
+        phone.edit(
+            Kind::Household,
+            house,
+            STREET,
+            None,
+            vec![(FieldName::Note, json!(text))],
+            T0 + 1,
+        )
+    };
+    note(&mut phone, "corner house".to_owned());
+    sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+
+    let too_long = note(&mut phone, "x".repeat(501));
+    let batch = phone.take_outbox();
+    let results: Vec<PushResult> = batch
+        .iter()
+        .map(|c| server.push(LAN, Role::Volunteer, c))
+        .collect();
+    assert_eq!(results[0].code, Some(RejectionCode::Validation));
+    assert_eq!(phone.acknowledge(&batch, &results), vec![house]);
+    assert_eq!(batch, [too_long]);
+    assert!(phone.outbox().is_empty());
+    let record = phone.record(house).unwrap();
+    assert_eq!(record.state.note(), None, "the rejected note is forgotten");
+    assert_eq!(record.state.house_number(), Some("12/5A"));
+
+    sync_pull(&mut phone, &server, 0, T0 + 2);
+    assert_eq!(
+        phone.record(house).unwrap().state.note(),
+        Some("corner house")
+    );
+}
+
+#[test]
+fn rolling_back_a_rejected_creation_forgets_the_record() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let mut server = TestServer::new(T0 + 600_000, &[STREET]);
+    let elsewhere = uuid::Uuid::from_u128(404);
+    let house = phone.add_household(elsewhere, "9", T0).unwrap();
+    let results = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    assert_eq!(results[0].code, Some(RejectionCode::UnknownStreet));
+    assert!(phone.record(house).is_none());
+}
+
+#[test]
 fn a_pulled_record_merges_field_by_field_and_keeps_newer_local_edits() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
     let mut server = TestServer::new(T0 + 600_000, &[STREET]);
