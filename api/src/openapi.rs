@@ -18,6 +18,9 @@ use crate::routes;
         routes::campaigns::create, routes::campaigns::list, routes::campaigns::get,
         routes::assignments::create, routes::assignments::list, routes::assignments::delete,
         routes::assignments::unassigned,
+        routes::sync::push, routes::sync::pull,
+        routes::visits::list, routes::visits::history_of, routes::visits::review,
+        routes::coverage::coverage, routes::coverage::coverage_csv, routes::coverage::progress,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth)

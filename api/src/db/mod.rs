@@ -19,12 +19,14 @@ pub mod campaigns;
 pub mod counters;
 pub mod history;
 pub mod pool;
+pub mod progress_visits;
 pub mod records;
 pub mod schema;
 pub mod server_settings;
 pub mod streets;
 pub mod tokens;
 pub mod users;
+pub mod visit_list;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;

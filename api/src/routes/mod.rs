@@ -4,10 +4,13 @@ pub mod areas;
 pub mod assignments;
 pub mod auth;
 pub mod campaigns;
+pub mod coverage;
 pub mod households;
 pub mod ops;
 pub mod streets;
+pub mod sync;
 pub mod users;
+pub mod visits;
 
 use actix_web::web;
 
@@ -71,6 +74,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/campaigns/{cid}/streets/unassigned")
                         .route(web::get().to(assignments::unassigned)),
+                )
+                .service(resource("/sync/push").route(web::post().to(sync::push)))
+                .service(resource("/sync/pull").route(web::post().to(sync::pull)))
+                .service(resource("/campaigns/{cid}/visits").route(web::get().to(visits::list)))
+                .service(
+                    resource("/campaigns/{cid}/visits/{id}/history")
+                        .route(web::get().to(visits::history_of)),
+                )
+                .service(
+                    resource("/campaigns/{cid}/visits/{id}/review")
+                        .route(web::post().to(visits::review)),
+                )
+                .service(
+                    resource("/campaigns/{cid}/coverage").route(web::get().to(coverage::coverage)),
+                )
+                .service(
+                    resource("/campaigns/{cid}/coverage.csv")
+                        .route(web::get().to(coverage::coverage_csv)),
+                )
+                .service(
+                    resource("/campaigns/{cid}/progress").route(web::get().to(coverage::progress)),
                 )
                 .default_service(web::to(problems::unknown_route)),
         )

@@ -3,4 +3,6 @@
 
 pub mod coverage_keeper;
 pub mod derive;
+pub mod figures;
 pub mod ingest;
+pub mod progress;

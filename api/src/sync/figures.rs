@@ -1,0 +1,160 @@
+//! Coverage figures of an area: sums of its wards' counters (contract section 9).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::areas::AreaRow;
+use crate::db::counters::WardCoverageRow;
+use crate::model::{stored_uuid, Level};
+
+/// The summed figures of a set of wards.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// Households not deleted.
+    pub households_total: i64,
+    /// Households with a visit not deleted.
+    pub households_attempted: i64,
+    /// Households with a conclusive visit.
+    pub households_reached: i64,
+    /// Smartphone users.
+    pub smartphone_users: i64,
+    /// App users.
+    pub app_users: i64,
+    /// Latest visit (µs, text).
+    pub last_visit_at: Option<(i64, String)>,
+}
+
+impl Figures {
+    /// Adds one ward's counters.
+    pub fn add(&mut self, households: i64, counters: Option<&WardCoverageRow>) {
+        self.households_total += households;
+        if let Some(c) = counters {
+            self.households_attempted += c.households_attempted;
+            self.households_reached += c.households_reached;
+            self.smartphone_users += c.smartphone_users;
+            self.app_users += c.app_users;
+            if let (Some(us), Some(text)) = (c.last_visit_at_us, &c.last_visit_at) {
+                if self
+                    .last_visit_at
+                    .as_ref()
+                    .is_none_or(|(best, _)| us > *best)
+                {
+                    self.last_visit_at = Some((us, text.clone()));
+                }
+            }
+        }
+    }
+
+    /// `app_users / smartphone_users`, null when nobody has a smartphone.
+    pub fn coverage(&self) -> Option<f64> {
+        // Counts stay far below 2^53, so the conversions are exact.
+        #[allow(clippy::cast_precision_loss)]
+        (self.smartphone_users > 0).then(|| self.app_users as f64 / self.smartphone_users as f64)
+    }
+}
+
+/// `Coverage` of section 9.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Coverage {
+    /// Area.
+    pub area_id: uuid::Uuid,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its level.
+    pub level: Level,
+    /// Households not deleted on the area's streets.
+    pub households_total: i64,
+    /// Households with a visit not deleted.
+    pub households_attempted: i64,
+    /// Households with a conclusive visit.
+    pub households_reached: i64,
+    /// Smartphone users of reached households.
+    pub smartphone_users: i64,
+    /// App users of reached households.
+    pub app_users: i64,
+    /// `app_users / smartphone_users`, null when 0.
+    pub coverage: Option<f64>,
+    /// The campaign's target.
+    pub target_ratio: f64,
+    /// `coverage >= target_ratio`.
+    pub target_met: bool,
+    /// Latest `visited_at` of the area's visits not deleted.
+    pub last_visit_at: Option<String>,
+    /// The children's coverage (without their own children).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub children: Option<Vec<Coverage>>,
+}
+
+impl Coverage {
+    /// Builds the wire form of an area's figures.
+    pub fn of(area: &AreaRow, figures: &Figures, target_ratio: f64) -> Coverage {
+        let coverage = figures.coverage();
+        Coverage {
+            area_id: stored_uuid(&area.id),
+            code: area.code.clone(),
+            name: area.name.clone(),
+            level: area.level(),
+            households_total: figures.households_total,
+            households_attempted: figures.households_attempted,
+            households_reached: figures.households_reached,
+            smartphone_users: figures.smartphone_users,
+            app_users: figures.app_users,
+            coverage,
+            target_ratio,
+            target_met: coverage.is_some_and(|c| c >= target_ratio),
+            last_visit_at: figures.last_visit_at.as_ref().map(|(_, text)| text.clone()),
+            children: None,
+        }
+    }
+}
+
+/// The figures of every area of a subtree, from its wards' counters.
+pub fn roll_up(
+    subtree: &[AreaRow],
+    households: &HashMap<String, i64>,
+    counters: &HashMap<String, WardCoverageRow>,
+) -> HashMap<String, Figures> {
+    let parent: HashMap<&str, Option<&str>> = subtree
+        .iter()
+        .map(|a| (a.id.as_str(), a.parent_id.as_deref()))
+        .collect();
+    let mut figures: HashMap<String, Figures> = HashMap::new();
+    for ward in subtree.iter().filter(|a| a.level() == Level::Ward) {
+        let mut ward_figures = Figures::default();
+        ward_figures.add(
+            households.get(&ward.id).copied().unwrap_or(0),
+            counters.get(&ward.id),
+        );
+        // Add the ward to itself and to every ancestor inside the subtree.
+        let mut node = Some(ward.id.as_str());
+        let mut guard = 0;
+        while let Some(id) = node {
+            let entry = figures.entry(id.to_owned()).or_default();
+            entry.households_total += ward_figures.households_total;
+            entry.households_attempted += ward_figures.households_attempted;
+            entry.households_reached += ward_figures.households_reached;
+            entry.smartphone_users += ward_figures.smartphone_users;
+            entry.app_users += ward_figures.app_users;
+            if let Some((us, text)) = &ward_figures.last_visit_at {
+                if entry
+                    .last_visit_at
+                    .as_ref()
+                    .is_none_or(|(best, _)| us > best)
+                {
+                    entry.last_visit_at = Some((*us, text.clone()));
+                }
+            }
+            node = parent.get(id).copied().flatten();
+            guard += 1;
+            if guard > 16 {
+                break;
+            }
+        }
+    }
+    figures
+}
