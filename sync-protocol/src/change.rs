@@ -16,24 +16,35 @@ use crate::state::Stamped;
 /// Deliberately loose: any JSON object deserializes into it, so that every problem gets a
 /// precise per-change rejection from [`decode`] instead of refusing the whole body. Missing
 /// keys are `null`; top-level keys other than these five (`seq`, `volunteer_id` echoed from
-/// a pull…) are ignored.
+/// a pull…) are ignored. Anything but an object (an array included) does not deserialize:
+/// the contract refuses such a body whole.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Map<String, Value>")]
 pub struct Change {
     /// `"household"` or `"visit"`.
-    #[serde(default)]
     pub kind: Value,
     /// The record's id.
-    #[serde(default)]
     pub id: Value,
     /// The street the record belongs to.
-    #[serde(default)]
     pub street_id: Value,
     /// For a visit: the household visited.
-    #[serde(default, skip_serializing_if = "Value::is_null")]
+    #[serde(skip_serializing_if = "Value::is_null")]
     pub household_id: Value,
     /// `{"<field name>": {"value": …, "hlc": "…"}}`.
-    #[serde(default)]
     pub fields: Value,
+}
+
+impl From<Map<String, Value>> for Change {
+    fn from(mut object: Map<String, Value>) -> Change {
+        let mut take = |key: &str| object.remove(key).unwrap_or(Value::Null);
+        Change {
+            kind: take("kind"),
+            id: take("id"),
+            street_id: take("street_id"),
+            household_id: take("household_id"),
+            fields: take("fields"),
+        }
+    }
 }
 
 impl Change {

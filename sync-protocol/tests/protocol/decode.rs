@@ -39,6 +39,16 @@ fn unknown_top_level_keys_such_as_seq_and_volunteer_id_are_ignored() {
 }
 
 #[test]
+fn only_a_json_object_deserializes_into_a_change() {
+    let as_array = json!(["visit", VISIT, STREET, HOUSE, note()]);
+    assert!(serde_json::from_value::<Change>(as_array).is_err());
+    assert!(serde_json::from_value::<Change>(json!("visit")).is_err());
+    assert!(serde_json::from_value::<Change>(json!(null)).is_err());
+    let empty: Change = serde_json::from_value(json!({})).unwrap();
+    assert_eq!(empty, Change::default());
+}
+
+#[test]
 fn uppercase_uuids_are_accepted_and_parsed() {
     let mut value = visit_change(note());
     value["id"] = json!(VISIT.to_string().to_uppercase());
