@@ -260,3 +260,38 @@ impl TestApp {
         self.server.log.lock().unwrap().clone()
     }
 }
+
+impl TestApp {
+    /// POSTs JSON, returning None when the connection fails (a killed server).
+    pub fn try_post(&self, path: &str, token: &str, body: &Value) -> Option<Resp> {
+        let request = self
+            .agent
+            .request("POST", &self.url(path))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", "application/json");
+        match request.send_string(&body.to_string()) {
+            Ok(response) => Some(to_resp(Ok(response))),
+            Err(ureq::Error::Status(code, response)) => {
+                Some(to_resp(Err(ureq::Error::Status(code, response))))
+            }
+            Err(ureq::Error::Transport(_)) => None,
+        }
+    }
+
+    /// Pulls every record the caller can see from cursor 0, page after page.
+    pub fn pull_all(&self, token: &str, campaign: &str, device: &str) -> Vec<Value> {
+        let mut cursors = json!({});
+        let mut records = Vec::new();
+        for _ in 0..10_000 {
+            let page = self
+                .pull(token, campaign, device, &cursors, 5000)
+                .expect(200);
+            records.extend(page.body["changes"].as_array().cloned().unwrap_or_default());
+            cursors = page.body["cursors"].clone();
+            if page.body["has_more"] != json!(true) {
+                return records;
+            }
+        }
+        panic!("pull never finished");
+    }
+}

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
+#[allow(unused_imports)]
 pub use client::{Resp, TestApp};
 pub use world::World;
 
