@@ -167,9 +167,10 @@ pub async fn list(
                 _ => volunteer,
             };
             let volunteer_text = volunteer.map(|v| v.to_string());
-            let rows = if grant == Grant::Everywhere && ward.is_none() {
-                assignments::list_live(conn, &campaign.id, volunteer_text.as_deref(), None)?
-            } else if grant == Grant::OwnRecords && ward.is_none() {
+            // An admin sees everything and a volunteer only its own rows, so neither needs
+            // the street filter unless it asked for one ward.
+            let unfiltered = matches!(grant, Grant::Everywhere | Grant::OwnRecords);
+            let rows = if unfiltered && ward.is_none() {
                 assignments::list_live(conn, &campaign.id, volunteer_text.as_deref(), None)?
             } else {
                 let street_ids: Vec<String> =
