@@ -1,0 +1,18 @@
+//! End-to-end tests of contract sections 1–5 and 10 against the real `canvass` binary, on
+//! SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+#[macro_use]
+mod support;
+
+mod areas;
+mod assignments;
+mod auth;
+mod campaigns;
+mod ops;
+mod smoke;
+mod streets;
+mod users;
