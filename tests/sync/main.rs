@@ -1,0 +1,21 @@
+//! End-to-end tests of contract sections 6–9 (sync, household identity, review and visit
+//! lists, coverage and progress) against the real `canvass` binary, on SQLite and on
+//! PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod support;
+
+mod concurrency;
+mod convergence;
+mod coverage;
+mod history;
+mod progress;
+mod pull;
+mod push;
+mod rejections;
+mod review;
+mod vectors;
+mod visits;
