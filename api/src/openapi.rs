@@ -21,6 +21,7 @@ use crate::routes;
         routes::sync::push, routes::sync::pull,
         routes::visits::list, routes::visits::history_of, routes::visits::review,
         routes::coverage::coverage, routes::coverage::coverage_csv, routes::coverage::progress,
+        routes::ops::healthz, routes::ops::readyz, routes::ops::metrics, routes::ops::openapi,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth)

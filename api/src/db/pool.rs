@@ -178,10 +178,9 @@ impl Db {
         let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
         run_blocking(move || {
             let mut conn = pool.get()?;
-            let _turn = match &writer {
-                Some(lock) => Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
-                None => None,
-            };
+            let _turn = writer
+                .as_ref()
+                .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             conn.write_transaction(f)
         })
         .await
