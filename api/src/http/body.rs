@@ -71,7 +71,18 @@ pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> ApiResult<T>
         }
     }
     let value = parse_json_value(body)?;
+    // Serde reads a struct from an array too (`[]` would be an empty PATCH): every body
+    // of this API is an object, so anything else is the wrong shape.
+    if !value.is_object() {
+        return Err(ApiError::validation("the body must be a JSON object"));
+    }
     serde_json::from_value(value).map_err(|err| ApiError::validation(err.to_string()))
+}
+
+/// Whether a one-line text (a name, a code) holds a control character. PostgreSQL cannot
+/// store U+0000 at all, and no name or code needs a tab or a line break.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
 }
 
 /// Parses JSON text into a value: 400 for bad syntax, 422 for a number JSON cannot hold.

@@ -13,9 +13,25 @@ impl From<import_csv::CsvError> for ApiError {
     }
 }
 
-/// Parses `text` whose header must hold exactly `columns` (in any order).
+/// Parses `text` whose header must hold exactly `columns` (in any order). Every field of an
+/// import is a one-line code, name or house number, so a control character is refused,
+/// naming its line.
 pub fn parse(text: &str, columns: &[&str]) -> ApiResult<Vec<CsvRow>> {
-    Ok(import_csv::parse(text, columns)?)
+    let rows = import_csv::parse(text, columns)?;
+    for row in &rows {
+        let bad = row
+            .fields
+            .iter()
+            .position(|field| super::body::has_control(field));
+        if let Some(index) = bad {
+            return Err(ApiError::validation(format!(
+                "line {}: {} holds a control character",
+                row.line,
+                columns.get(index).copied().unwrap_or("a field")
+            )));
+        }
+    }
+    Ok(rows)
 }
 
 /// Checks one text field's length in characters, naming the line.

@@ -128,7 +128,14 @@ pub async fn login(
     let username = login.username.clone();
     let found = state
         .db
-        .read(move |conn| Ok(users::find_by_username(conn, &username)?))
+        .read(move |conn| {
+            // No stored username holds a control character, and PostgreSQL refuses U+0000
+            // in a query: such a name is unknown without asking the database.
+            if body::has_control(&username) {
+                return Ok(None);
+            }
+            Ok(users::find_by_username(conn, &username)?)
+        })
         .await?;
     let dummy = state.dummy_password_hash.clone();
     let candidate = found.clone();

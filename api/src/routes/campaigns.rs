@@ -54,8 +54,10 @@ pub async fn create(
     let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
     let new: NewCampaign = body::json(&req, &bytes)?;
     let name = new.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::validation("name must have 1 to 200 characters"));
+    if name.is_empty() || name.chars().count() > 200 || body::has_control(&name) {
+        return Err(ApiError::validation(
+            "name must have 1 to 200 characters and no control character",
+        ));
     }
     if !(new.target_ratio > 0.0 && new.target_ratio <= 1.0) {
         return Err(ApiError::validation("target_ratio must be in (0, 1]"));

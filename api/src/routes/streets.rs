@@ -30,14 +30,18 @@ pub struct NewStreet {
 
 fn check_street(line: Option<u64>, code: &str, name: &str) -> ApiResult<()> {
     let prefix = line.map(|l| format!("line {l}: ")).unwrap_or_default();
-    if code.is_empty() || code.chars().count() > 64 || code.chars().any(char::is_whitespace) {
+    if code.is_empty()
+        || code.chars().count() > 64
+        || code.chars().any(char::is_whitespace)
+        || body::has_control(code)
+    {
         return Err(ApiError::validation(format!(
             "{prefix}code must have 1 to 64 characters and no white space"
         )));
     }
-    if name.trim().is_empty() || name.chars().count() > 200 {
+    if name.trim().is_empty() || name.chars().count() > 200 || body::has_control(name) {
         return Err(ApiError::validation(format!(
-            "{prefix}name must have 1 to 200 characters"
+            "{prefix}name must have 1 to 200 characters and no control character"
         )));
     }
     Ok(())
