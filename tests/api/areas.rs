@@ -258,7 +258,8 @@ fn an_import_may_name_parents_later_in_the_file(app: TestApp) {
 
 fn a_bad_import_row_refuses_the_whole_file_naming_its_line(app: TestApp) {
     import(&app, AREAS_CSV).expect(200);
-    let cases: [(&str, u32); 6] = [
+    let cases: [(&str, u32); 7] = [
+        ("code,name,level,parent_code\n75,Tỉnh Mới,province,\n751,Huyện\u{0}Mới,district,75\n", 3),
         ("code,name,level,parent_code\n75,Tỉnh Mới,province,\n751,Huyện Mới,district,75\n752,Huyện Lạ,commune,75\n", 4),
         ("code,name,level,parent_code\n75,Tỉnh Mới,province,\n751,Huyện Mới,district,75\n25900,Xã Mồ Côi,ward,999\n", 4),
         ("code,name,level,parent_code\n75,Tỉnh Mới,province,\n751,Huyện Mới,district,75\n7511,Xã Sai,ward,7512\n7512,Xã Cha,ward,751\n", 4),
