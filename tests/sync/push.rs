@@ -515,7 +515,7 @@ fn values_round_trip_exactly_as_pushed(app: TestApp) {
                 ("outcome", json!("no_smartphone")),
                 ("visited_at", json!("2026-11-28T02:00:00.123456Z")),
                 ("note", json!(note)),
-                ("lat", json!(-0.0)),
+                ("lat", json!(0.18181818181818182)),
                 ("lon", json!(1e1)),
                 ("accuracy_m", json!(10.50)),
             ],
@@ -544,6 +544,15 @@ fn values_round_trip_exactly_as_pushed(app: TestApp) {
         state[&v]["lon"]["value"],
         json!(10),
         "integral numbers come back as integers"
+    );
+    // Parsed exactly, printed shortest: the same digits come back.
+    let raw = app
+        .pull(&world.volunteer1.1, &world.campaign, "raw", &json!({}), 100)
+        .expect(200);
+    assert!(
+        raw.text.contains(r#""value":0.18181818181818182"#),
+        "{}",
+        raw.text
     );
     assert_eq!(state[&v]["accuracy_m"]["value"], json!(10.5));
     assert!(

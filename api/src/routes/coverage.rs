@@ -22,6 +22,9 @@ use crate::state::AppState;
 use crate::sync::figures::{roll_up, Coverage, Figures};
 use crate::sync::progress::{ratio, Timeline};
 
+/// Most dates one progress answer holds.
+const MAX_PROGRESS_DAYS: i64 = 366;
+
 /// The area a coverage query is about.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AreaQuery {
@@ -168,7 +171,7 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// Coverage of an area's children as CSV (a ward: its own row).
+/// Coverage of an area's children as CSV, one row per child.
 #[utoipa::path(get, path = "/api/v1/campaigns/{cid}/coverage.csv", tag = "coverage", params(AreaQuery),
     responses((status = 200, content_type = "text/csv", body = String)),
     security(("bearer" = [])))]
@@ -192,11 +195,8 @@ pub async fn coverage_csv(
     let mut out = String::from(
         "code,name,level,households_total,households_attempted,households_reached,smartphone_users,app_users,coverage,target_met\n",
     );
-    let mut rows = tree.children.clone().unwrap_or_default();
-    if rows.is_empty() {
-        rows.push(tree);
-    }
-    for row in rows {
+    // One row per child, as the JSON's `children`: a ward's CSV is its header alone.
+    for row in tree.children.unwrap_or_default() {
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{}\n",
             csv_field(&row.code),
@@ -250,12 +250,16 @@ pub async fn progress(
             let today = chrono::Utc::now().with_timezone(&tz).date_naive();
             let starts_on: NaiveDate = campaign.starts_on.parse().map_err(ApiError::internal)?;
             let explicit = from.is_some() || to.is_some();
-            let from = from.unwrap_or(starts_on);
             let to = to.unwrap_or(today);
+            // A default `from` never makes the span too long: an old campaign's progress
+            // without parameters is its last 366 days.
+            let from = from.unwrap_or_else(|| {
+                starts_on.max(to - chrono::Duration::days(MAX_PROGRESS_DAYS - 1))
+            });
             if from > to && explicit {
                 return Err(ApiError::validation("from is after to"));
             }
-            if (to - from).num_days() >= 366 {
+            if (to - from).num_days() >= MAX_PROGRESS_DAYS {
                 return Err(ApiError::validation("progress spans at most 366 days"));
             }
             let wards = areas::wards_within(conn, &area.id)?;
