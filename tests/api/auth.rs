@@ -329,3 +329,23 @@ mod known_secret {
         a_token_naming_an_unknown_user_is_401,
     );
 }
+
+/// Tests with a low per-address login limit (carrier NAT makes it configurable).
+mod per_address_limit {
+    use super::*;
+
+    const ENV: &[(&str, &str)] = &[("CANVASS_LOGIN_FAILURES_PER_IP", "3")];
+
+    fn failures_from_one_address_across_usernames_are_rate_limited(app: TestApp) {
+        for username in ["a.1", "a.2", "a.3"] {
+            app.login_resp(username, "wrong-password")
+                .expect_problem(401, "unauthorized");
+        }
+        app.login_resp("a.4", "wrong-password")
+            .expect_problem(429, "rate_limited");
+        app.login_resp("admin", ADMIN_PASSWORD)
+            .expect_problem(429, "rate_limited");
+    }
+
+    crate::both_backends_with_env!(ENV; failures_from_one_address_across_usernames_are_rate_limited);
+}

@@ -338,6 +338,16 @@ fn a_json_body_over_2_mib_is_413(app: TestApp) {
     expect(resp, 413, "payload_too_large", "a 3 MiB user");
 }
 
+fn a_csv_import_over_64_mib_is_413(app: TestApp) {
+    let mut csv = String::from("code,name,level,parent_code\n");
+    let row = format!("75,{},province,\n", "x".repeat(1000));
+    while csv.len() <= 64 * 1024 * 1024 {
+        csv.push_str(&row);
+    }
+    let resp = app.post_csv("/api/v1/areas/import", &app.admin, &csv);
+    expect(resp, 413, "payload_too_large", "a 64 MiB import");
+}
+
 fn no_malformed_input_gives_a_5xx(app: TestApp) {
     let world = World::build(&app);
     let admin = app.admin.clone();
@@ -721,6 +731,18 @@ fn a_known_id_outside_the_callers_scope_is_403_before_the_body(app: TestApp) {
         "forbidden",
         "ward leader deleting another ward's assignment",
     );
+    // A volunteer of another ward with a too short password: the scope is judged first.
+    let resp = app.post(
+        "/api/v1/users",
+        &world.leader1.1,
+        &json!({"username": "tnv.x", "password": "short", "role": "volunteer", "area_id": world.ward2}),
+    );
+    expect(
+        resp,
+        403,
+        "forbidden",
+        "ward leader creating an invalid volunteer in another ward",
+    );
     // A street of another ward with a rule-breaking body: the scope is judged first.
     let resp = app.post(
         "/api/v1/streets",
@@ -778,6 +800,7 @@ crate::both_backends!(
     a_method_the_route_does_not_take_is_405,
     a_malformed_id_in_a_path_is_404,
     a_json_body_over_2_mib_is_413,
+    a_csv_import_over_64_mib_is_413,
     no_malformed_input_gives_a_5xx,
     a_missing_token_is_401_before_the_role_the_ids_and_the_body,
     a_role_that_may_not_call_an_endpoint_gets_403_before_ids_and_body_are_looked_at,

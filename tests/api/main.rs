@@ -16,6 +16,7 @@ mod errors;
 mod migrations;
 mod ops;
 mod roles;
+mod server;
 mod smoke;
 mod streets;
 mod users;

@@ -241,6 +241,45 @@ fn house_numbers_that_normalise_alike_on_one_street_are_one_household(app: TestA
     assert_eq!(resp.body, json!({"created": 0, "existing": 1}));
 }
 
+fn imported_households_carry_the_deterministic_id_and_reach_the_phones(app: TestApp) {
+    let world = World::build(&app);
+    let csv = "street_code,house_number\n25741-H12,12/5A\n25741-H12,Số 12/5a\n25741-H14,7\n";
+    app.post_csv("/api/v1/households/import", &app.admin, csv)
+        .expect(200);
+    let street1 = uuid::Uuid::parse_str(&world.street1).unwrap();
+    let expected = sync_protocol::household_id(street1, "12/5A")
+        .unwrap()
+        .to_string();
+    let pulled = app
+        .pull(
+            &world.volunteer1.1,
+            &world.campaign,
+            "phone-lan",
+            &json!({}),
+            500,
+        )
+        .expect(200);
+    let households: Vec<_> = pulled.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "household")
+        .cloned()
+        .collect();
+    assert_eq!(
+        households.len(),
+        1,
+        "street 1 holds one imported house: {}",
+        pulled.text
+    );
+    assert_eq!(households[0]["id"], json!(expected));
+    assert_eq!(households[0]["street_id"], json!(world.street1));
+    assert_eq!(
+        households[0]["fields"]["house_number"]["value"], "12/5A",
+        "the first spelling is kept"
+    );
+}
+
 fn a_bad_household_import_row_refuses_the_whole_file_naming_its_line(app: TestApp) {
     let _world = World::build(&app);
     for (csv, line) in [
@@ -278,5 +317,6 @@ crate::both_backends!(
     a_bad_street_import_row_refuses_the_whole_file_naming_its_line,
     households_import_counts_created_and_existing,
     house_numbers_that_normalise_alike_on_one_street_are_one_household,
+    imported_households_carry_the_deterministic_id_and_reach_the_phones,
     a_bad_household_import_row_refuses_the_whole_file_naming_its_line,
 );
