@@ -431,6 +431,75 @@ fn no_malformed_input_gives_a_5xx(app: TestApp) {
     app.get("/readyz", &admin).expect(200);
 }
 
+fn every_endpoint_but_login_refresh_and_openapi_needs_a_token(app: TestApp) {
+    let world = World::build(&app);
+    let cid = &world.campaign;
+    let assignment = crate::support::text(
+        &items(
+            &app.get(&format!("/api/v1/campaigns/{cid}/assignments"), &app.admin)
+                .expect(200),
+        )[0],
+        "id",
+    );
+    for (method, path) in [
+        ("POST", "/api/v1/auth/logout".to_owned()),
+        ("GET", "/api/v1/me".to_owned()),
+        ("POST", "/api/v1/users".to_owned()),
+        ("GET", "/api/v1/users".to_owned()),
+        ("PATCH", format!("/api/v1/users/{}", world.volunteer1.0)),
+        ("POST", "/api/v1/areas".to_owned()),
+        ("GET", "/api/v1/areas".to_owned()),
+        ("GET", format!("/api/v1/areas/{}", world.ward1)),
+        ("GET", format!("/api/v1/areas/{}/streets", world.ward1)),
+        ("POST", "/api/v1/areas/import".to_owned()),
+        ("POST", "/api/v1/streets".to_owned()),
+        ("POST", "/api/v1/streets/import".to_owned()),
+        ("POST", "/api/v1/households/import".to_owned()),
+        ("POST", "/api/v1/campaigns".to_owned()),
+        ("GET", "/api/v1/campaigns".to_owned()),
+        ("GET", format!("/api/v1/campaigns/{cid}")),
+        ("POST", format!("/api/v1/campaigns/{cid}/assignments")),
+        ("GET", format!("/api/v1/campaigns/{cid}/assignments")),
+        (
+            "DELETE",
+            format!("/api/v1/campaigns/{cid}/assignments/{assignment}"),
+        ),
+        ("GET", format!("/api/v1/campaigns/{cid}/streets/unassigned")),
+    ] {
+        expect(
+            app.send(method, &path, None, None, None),
+            401,
+            "unauthorized",
+            &format!("{method} {path}"),
+        );
+    }
+    let refresh = json!({"refresh_token": "x"}).to_string();
+    expect(
+        post_raw(
+            &app,
+            "/api/v1/auth/refresh",
+            None,
+            "application/json",
+            &refresh,
+        ),
+        401,
+        "unauthorized",
+        "refresh",
+    );
+    let login = json!({"username": "admin", "password": crate::common::ADMIN_PASSWORD}).to_string();
+    post_raw(&app, "/api/v1/auth/login", None, "application/json", &login).expect(200);
+    app.send("GET", "/api/v1/openapi.json", None, None, None)
+        .expect(200);
+    assert_eq!(
+        items(
+            &app.get(&format!("/api/v1/campaigns/{cid}/assignments"), &app.admin)
+                .expect(200)
+        )
+        .len(),
+        3
+    );
+}
+
 fn a_missing_token_is_401_before_the_role_the_ids_and_the_body(app: TestApp) {
     let world = World::build(&app);
     for (method, path, content_type, body) in [
@@ -802,6 +871,7 @@ crate::both_backends!(
     a_json_body_over_2_mib_is_413,
     a_csv_import_over_64_mib_is_413,
     no_malformed_input_gives_a_5xx,
+    every_endpoint_but_login_refresh_and_openapi_needs_a_token,
     a_missing_token_is_401_before_the_role_the_ids_and_the_body,
     a_role_that_may_not_call_an_endpoint_gets_403_before_ids_and_body_are_looked_at,
     an_unknown_or_malformed_id_is_404_before_the_scope_and_the_body,

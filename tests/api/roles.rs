@@ -60,6 +60,32 @@ fn every_role_reads_itself_the_areas_their_streets_and_the_campaigns(app: TestAp
     );
 }
 
+fn every_role_logs_in_refreshes_and_logs_out(app: TestApp) {
+    let _world = World::build(&app);
+    for username in ["gs.tinh", "to.truong.1", "tnv.lan"] {
+        let login = app
+            .login_resp(username, crate::common::world::PASSWORD)
+            .expect(200)
+            .body;
+        let refreshed = crate::support::refresh(&app, &text(&login, "refresh_token"))
+            .expect(200)
+            .body;
+        let access = text(&refreshed, "access_token");
+        assert_eq!(
+            app.get("/api/v1/me", &access).expect(200).body["username"],
+            username
+        );
+        let token = text(&refreshed, "refresh_token");
+        app.post(
+            "/api/v1/auth/logout",
+            &access,
+            &json!({"refresh_token": token}),
+        )
+        .expect(204);
+        crate::support::refresh(&app, &token).expect_problem(401, "unauthorized");
+    }
+}
+
 fn only_an_admin_writes_areas_and_campaigns(app: TestApp) {
     let world = World::build(&app);
     for (role, token) in &roles(&world)[1..] {
@@ -485,6 +511,7 @@ fn assignment_lists_are_scoped_to_the_callers_area_or_to_the_volunteer_itself(ap
 
 crate::both_backends!(
     every_role_reads_itself_the_areas_their_streets_and_the_campaigns,
+    every_role_logs_in_refreshes_and_logs_out,
     only_an_admin_writes_areas_and_campaigns,
     a_ward_leader_creates_volunteers_of_its_ward_only,
     supervisors_and_volunteers_create_no_users,
