@@ -102,6 +102,10 @@ fn the_openapi_document_is_openapi_3_and_lists_every_path(app: TestApp) {
         ("/api/v1/campaigns/{cid}/assignments", &["get", "post"]),
         ("/api/v1/campaigns/{cid}/assignments/{id}", &["delete"]),
         ("/api/v1/campaigns/{cid}/streets/unassigned", &["get"]),
+        ("/healthz", &["get"]),
+        ("/readyz", &["get"]),
+        ("/metrics", &["get"]),
+        ("/api/v1/openapi.json", &["get"]),
     ] {
         let operations = paths
             .get(path)
