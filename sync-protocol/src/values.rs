@@ -71,6 +71,10 @@ fn check_house_number(value: &Value) -> Result<Value, Rejection> {
     if chars == 0 || chars > MAX_HOUSE_NUMBER_CHARS {
         return Err(invalid(field, "must be 1 to 40 characters"));
     }
+    if text.chars().any(char::is_control) {
+        // An address never holds control characters, and PostgreSQL text cannot hold NUL.
+        return Err(invalid(field, "must not contain control characters"));
+    }
     if normalize_house_number(text).is_none() {
         return Err(invalid(field, "has nothing left once normalized"));
     }

@@ -39,6 +39,17 @@ fn a_house_number_that_normalizes_to_nothing_is_validation() {
 }
 
 #[test]
+fn a_house_number_with_a_control_character_is_validation() {
+    for bad in ["12\u{0}", "12\n5", "\u{7f}12", "1\t2"] {
+        let message = assert_code(
+            judge_household_field("house_number", json!(bad)),
+            RejectionCode::Validation,
+        );
+        assert_eq!(message, "house_number must not contain control characters");
+    }
+}
+
+#[test]
 fn house_number_must_be_a_string_and_never_null() {
     assert_code(
         judge_household_field("house_number", json!(12)),
