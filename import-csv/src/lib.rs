@@ -78,20 +78,21 @@ pub fn parse(text: &str, columns: &[&str]) -> Result<Vec<CsvRow>, CsvError> {
         .filter_map(|c| position.get(*c).copied())
         .collect();
     // The reader's own line numbers skip blank lines; count them from byte offsets instead.
-    let newlines: Vec<usize> = text
-        .bytes()
+    // A line ends at "\n", "\r\n" or a lone "\r" (old Mac files), as the reader splits them.
+    let bytes = text.as_bytes();
+    let breaks: Vec<usize> = bytes
+        .iter()
         .enumerate()
-        .filter(|(_, b)| *b == b'\n')
+        .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
         .map(|(i, _)| i)
         .collect();
-    let bytes = text.as_bytes();
     let line_at = |byte: u64| -> u64 {
         let mut byte = usize::try_from(byte).unwrap_or(usize::MAX);
         // A record's position may point at the blank lines before it.
         while bytes.get(byte).is_some_and(|b| *b == b'\n' || *b == b'\r') {
             byte += 1;
         }
-        newlines.partition_point(|&nl| nl < byte) as u64 + 1
+        breaks.partition_point(|&nl| nl < byte) as u64 + 1
     };
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -193,6 +194,25 @@ mod tests {
         assert_eq!(rows[0].fields[1], "Hẻm 12, Đường 30/4");
         assert_eq!(rows[1].line, 3);
         assert_eq!(rows[2].line, 5);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_too() {
+        // Found by the csv_import fuzzer: a file with old Mac line endings named line 1.
+        let rows = parse(
+            "ward_code,code,name\r25741,H12,A\r\r25741,H14,B\r",
+            &["ward_code", "code", "name"],
+        )
+        .unwrap_or_default();
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 4]);
+        let err = parse(
+            "ward_code,code,name\r\n25741,H12\r\n",
+            &["ward_code", "code", "name"],
+        );
+        assert_eq!(
+            err.err().map(|e| e.to_string()).unwrap_or_default(),
+            "line 2: expected 3 fields, found 2"
+        );
     }
 
     #[test]
