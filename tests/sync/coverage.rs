@@ -608,6 +608,80 @@ fn verify_fails_and_names_the_ward_when_a_counter_is_tampered_with(app: TestApp)
     );
 }
 
+fn a_household_counts_by_its_latest_conclusive_visit(app: TestApp) {
+    let world = World::build(&app);
+    let c = &world.campaign;
+    let token = &world.volunteer1.1;
+    let s = &world.street1;
+    let (house, first) = knock_at(
+        &app,
+        token,
+        c,
+        s,
+        "1",
+        &knock("declined", "2026-11-20T09:00:00+07:00", 4, 1),
+    );
+    let mut clock = Ticker::new("phone-q");
+    clock.next();
+    let mut put = |id: &str, fields: &[(&str, Value)]| {
+        let results = push(
+            &app,
+            token,
+            c,
+            "phone-q",
+            &[visit(id, s, &house, fields, &clock.next())],
+        );
+        assert_eq!(results, ["applied"]);
+    };
+    let ward = |app: &TestApp| figures(&coverage(app, token, c, &world.ward1));
+    assert_eq!(ward(&app), [1, 1, 1, 4, 1]);
+    // A later not_home changes nothing but the attempt's date.
+    let not_home = new_id();
+    put(
+        &not_home,
+        &knock("not_home", "2026-11-21T09:00:00+07:00", 0, 0)[..2],
+    );
+    assert_eq!(ward(&app), [1, 1, 1, 4, 1]);
+    // A later no_smartphone counts 0 and 0, whatever counts it carries.
+    let none = new_id();
+    put(
+        &none,
+        &knock("no_smartphone", "2026-11-22T09:00:00+07:00", 3, 3),
+    );
+    assert_eq!(ward(&app), [1, 1, 1, 0, 0]);
+    // Two visits at one instant written two ways: the larger id is the latest.
+    let (a, b) = {
+        let mut ids = [new_id(), new_id()];
+        ids.sort();
+        (ids[0].clone(), ids[1].clone())
+    };
+    put(&b, &knock("installed_now", "2026-11-23T02:00:00Z", 5, 4));
+    put(
+        &a,
+        &knock("already_installed", "2026-11-23T09:00:00+07:00", 6, 6),
+    );
+    assert_eq!(ward(&app), [1, 1, 1, 5, 4]);
+    // app_users above smartphone_users after an edit of app_users alone: capped.
+    put(&b, &[("app_users", json!(9))]);
+    assert_eq!(ward(&app), [1, 1, 1, 5, 5]);
+    put(&b, &[("smartphone_users", json!(2))]);
+    assert_eq!(ward(&app), [1, 1, 1, 2, 2]);
+    // The latest deleted: the one at the same instant with the smaller id takes over.
+    put(&b, &[("deleted", json!(true))]);
+    assert_eq!(ward(&app), [1, 1, 1, 6, 6]);
+    // Every conclusive visit gone: attempted, not reached.
+    put(&a, &[("deleted", json!(true))]);
+    put(&none, &[("deleted", json!(true))]);
+    put(&first, &[("outcome", json!("not_home"))]);
+    assert_eq!(ward(&app), [1, 1, 0, 0, 0]);
+    put(&not_home, &[("deleted", json!(true))]);
+    put(&first, &[("deleted", json!(true))]);
+    let cover = coverage(&app, token, c, &world.ward1);
+    assert_eq!(figures(&cover), [1, 0, 0, 0, 0]);
+    assert_eq!(cover["last_visit_at"], Value::Null);
+    assert_verified(&app);
+}
+
 crate::both_backends!(
     parents_sum_their_children_and_take_the_ratio_of_the_sums,
     coverage_is_read_within_scope_and_the_campaigns_area,
@@ -615,4 +689,5 @@ crate::both_backends!(
     last_visit_at_goes_back_when_the_latest_visit_goes,
     imported_households_count_in_the_totals,
     verify_fails_and_names_the_ward_when_a_counter_is_tampered_with,
+    a_household_counts_by_its_latest_conclusive_visit,
 );

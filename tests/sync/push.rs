@@ -665,16 +665,16 @@ fn whole_bodies_are_refused_for_what_no_change_can_be_blamed_on(app: TestApp) {
     .expect_problem(422, "validation");
 
     let unknown = new_id();
-    app.push(token, &unknown, "p", &[one.clone()])
+    app.push(token, &unknown, "p", std::slice::from_ref(&one))
         .expect_problem(404, "not_found");
     app.pull(token, &unknown, "p", &json!({}), 10)
         .expect_problem(404, "not_found");
-    app.push(token, "not-a-uuid", "p", &[one.clone()])
+    app.push(token, "not-a-uuid", "p", std::slice::from_ref(&one))
         .expect_problem(404, "not_found");
 
     // Roles: supervisors never push; admins and supervisors never pull.
     for supervisor in [&world.supervisor_d1.1, &world.supervisor_p.1] {
-        app.push(supervisor, &world.campaign, "p", &[one.clone()])
+        app.push(supervisor, &world.campaign, "p", std::slice::from_ref(&one))
             .expect_problem(403, "forbidden");
         app.pull(supervisor, &world.campaign, "p", &json!({}), 10)
             .expect_problem(403, "forbidden");
@@ -690,8 +690,13 @@ fn whole_bodies_are_refused_for_what_no_change_can_be_blamed_on(app: TestApp) {
         Some(bad),
     )
     .expect_problem(403, "forbidden");
-    app.push(&world.supervisor_p.1, &unknown, "p", &[one.clone()])
-        .expect_problem(403, "forbidden");
+    app.push(
+        &world.supervisor_p.1,
+        &unknown,
+        "p",
+        std::slice::from_ref(&one),
+    )
+    .expect_problem(403, "forbidden");
     app.send(
         "POST",
         "/api/v1/sync/push",

@@ -317,7 +317,7 @@ fn visits_across_streets_campaigns_and_volunteers_are_refused(app: TestApp) {
             &world.volunteer2.1,
             &world.campaign,
             "phone-minh",
-            &[edit.clone()]
+            std::slice::from_ref(&edit)
         ),
         ["rejected:forbidden_field"]
     );

@@ -254,7 +254,7 @@ fn filters_order_and_pages(app: TestApp) {
     );
     assert_eq!(
         ids(&visits(&app, &world.admin, c, "review=verified")),
-        [reviewed.clone()]
+        std::slice::from_ref(reviewed)
     );
     assert!(ids(&visits(&app, &world.admin, c, "review=rejected")).is_empty());
 
