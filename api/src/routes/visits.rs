@@ -336,7 +336,9 @@ pub async fn history_of(
                         .ok()
                         .and_then(|f| current.get(f))
                         .is_some_and(|s: &Stamped| {
-                            s.hlc.to_string() == entry.hlc && s.value.to_string() == entry.value
+                            s.hlc.to_string() == entry.hlc
+                                && serde_json::to_string(&s.value)
+                                    .is_ok_and(|text| text == entry.value)
                         });
                     HistoryEntry {
                         value: serde_json::from_str(&entry.value).unwrap_or(Value::Null),

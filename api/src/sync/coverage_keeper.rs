@@ -19,6 +19,10 @@ struct Snapshot {
     per_campaign: BTreeMap<String, HouseholdCoverage>,
 }
 
+/// For one (campaign, ward): the latest `visited_at` (µs, text) among households that
+/// changed, and the largest old `visited_at` that went away (the ward's maximum may be gone).
+type LastVisitChange = (Option<(i64, String)>, Option<i64>);
+
 /// The households of an ingest and their contribution before it.
 #[derive(Debug)]
 pub struct CoverageKeeper {
@@ -111,8 +115,7 @@ impl CoverageKeeper {
         let mut sums: BTreeMap<(String, String), CounterDelta> = BTreeMap::new();
         // (campaign, ward) → (latest after-value among changed households, whether a
         // household that may have held the ward's maximum lost it)
-        let mut lasts: BTreeMap<(String, String), (Option<(i64, String)>, Option<i64>)> =
-            BTreeMap::new();
+        let mut lasts: BTreeMap<(String, String), LastVisitChange> = BTreeMap::new();
         for household in &self.households {
             let old = self.before.get(household).cloned().unwrap_or_default();
             let new = snapshot(working, &visits, household, self.extra_campaign.as_deref());
