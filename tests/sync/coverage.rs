@@ -361,6 +361,76 @@ fn deleted_households_count_nowhere_until_undeleted(app: TestApp) {
         figures(&coverage(&app, &world.admin, &other, &world.ward1)),
         [2, 0, 0, 0, 0]
     );
+    // Deleting a house through one campaign takes it out of every campaign.
+    assign(&app, &world, &other, &world.street1, &world.volunteer1.0);
+    let theirs = new_id();
+    assert_eq!(
+        push(
+            &app,
+            token,
+            &other,
+            "phone-y",
+            &[visit(
+                &theirs,
+                &world.street1,
+                &house,
+                &knock("already_installed", "2026-11-26T09:00:00+07:00", 3, 3),
+                &clock.next()
+            )]
+        ),
+        ["applied"]
+    );
+    assert_eq!(
+        figures(&coverage(&app, &world.admin, &other, &world.ward1)),
+        [2, 1, 1, 3, 3]
+    );
+    assert_eq!(
+        push(
+            &app,
+            token,
+            c,
+            "phone-y",
+            &[household(
+                &house,
+                &world.street1,
+                &[("deleted", json!(true))],
+                &clock.next()
+            )]
+        ),
+        ["applied"]
+    );
+    assert_eq!(
+        figures(&coverage(&app, &world.admin, &other, &world.ward1)),
+        [1, 0, 0, 0, 0]
+    );
+    assert_eq!(
+        figures(&coverage(&app, &world.admin, c, &world.ward1)),
+        [1, 1, 1, 2, 0]
+    );
+    assert_verified(&app);
+    assert_eq!(
+        push(
+            &app,
+            token,
+            &other,
+            "phone-y",
+            &[household(
+                &house,
+                &world.street1,
+                &[("deleted", json!(false))],
+                &clock.next()
+            )]
+        ),
+        ["applied"]
+    );
+    assert_eq!(
+        figures(&coverage(&app, &world.admin, &other, &world.ward1)),
+        [2, 1, 1, 3, 3]
+    );
+    assert_eq!(
+        figures(&coverage(&app, &world.admin, c, &world.ward1)),
+        [2, 2, 2, 7, 5]
+    );
     assert_verified(&app);
 }
 

@@ -201,6 +201,7 @@ fn limit_zero_and_limits_out_of_range(app: TestApp) {
         &json!({"device_id": "p", "cursors": {}}),
     )
     .expect_problem(422, "validation");
+    assert_verified(&app);
 }
 
 fn a_limit_above_5000_is_clamped(app: TestApp) {
@@ -364,6 +365,7 @@ fn buckets_follow_assignments_and_stale_cursors_restart(app: TestApp) {
         .body;
     assert_eq!(page["buckets"], json!([]));
     assert_eq!(page["changes"], json!([]));
+    assert_verified(&app);
 }
 
 fn a_pull_brings_only_its_campaigns_visits_and_the_shared_households(app: TestApp) {
@@ -492,6 +494,7 @@ fn ward_leaders_pull_their_wards_streets(app: TestApp) {
         .expect(200)
         .body;
     assert_eq!(page["buckets"], json!([]));
+    assert_verified(&app);
 }
 
 crate::both_backends!(

@@ -756,6 +756,128 @@ fn admins_push_anywhere_and_ward_leaders_on_their_wards_streets(app: TestApp) {
     assert_verified(&app);
 }
 
+fn applied_changes_survive_the_server_being_killed(app: TestApp) {
+    let mut app = app;
+    let world = World::build(&app);
+    let (house, good, changes) = example_changes(&world);
+    let resp = app
+        .push(&world.volunteer1.1, &world.campaign, "phone-lan", &changes)
+        .expect(200);
+    let pushed_hlc: sync_protocol::Hlc = resp.body["server_hlc"].as_str().unwrap().parse().unwrap();
+    let before = pull_all(&app, &world.volunteer1.1, &world.campaign, "phone-lan", 100);
+    // SIGKILL right after the answer: no shutdown, no flush.
+    app.server.kill();
+    let restarted = crate::common::Server::start_on(&app.db, &app.server.bind(), &[]);
+    app.reattach(restarted);
+    let after = pull_all(&app, &world.volunteer1.1, &world.campaign, "phone-lan", 100);
+    assert_eq!(after.states(), before.states());
+    assert!(after.records.contains_key(&house) && after.records.contains_key(&good));
+    let server: sync_protocol::Hlc = after.last["server_hlc"].as_str().unwrap().parse().unwrap();
+    assert!(server > pushed_hlc, "the clock went back after a restart");
+    let cover = coverage(&app, &world.volunteer1.1, &world.campaign, &world.ward1);
+    assert_eq!(figures(&cover), [1, 1, 1, 3, 2]);
+    // The same batch again is unchanged, and new seqs continue after the old ones.
+    assert_eq!(
+        push(
+            &app,
+            &world.volunteer1.1,
+            &world.campaign,
+            "phone-lan",
+            &changes[..2]
+        ),
+        ["unchanged", "unchanged"]
+    );
+    let mut clock = Ticker::new("phone-lan");
+    clock.next();
+    let edit = visit(
+        &good,
+        &world.street1,
+        &house,
+        &[("note", json!("sau khi khởi động lại"))],
+        &hlc(now_ms(), 0, "phone-lan"),
+    );
+    assert_eq!(
+        push(
+            &app,
+            &world.volunteer1.1,
+            &world.campaign,
+            "phone-lan",
+            &[edit]
+        ),
+        ["applied"]
+    );
+    let next = pull_from(
+        &app,
+        &world.volunteer1.1,
+        &world.campaign,
+        "phone-lan",
+        &before.cursors,
+        100,
+    );
+    assert_eq!(next.records[&good]["seq"], json!(3));
+    assert_verified(&app);
+}
+
+fn ids_in_any_case_and_extra_keys_are_accepted(app: TestApp) {
+    let world = World::build(&app);
+    let house = house_id(&world.street1, "4");
+    let v = new_id();
+    let mut clock = Ticker::new("phone-lan");
+    let t = clock.next();
+    let changes = [
+        json!({"kind": "household", "id": house.to_uppercase(), "street_id": world.street1.to_uppercase(),
+               "seq": 17, "volunteer_id": world.volunteer2.0, "extra": [1, 2],
+               "fields": {"house_number": {"value": "4", "hlc": t, "comment": "ignored"}}}),
+        json!({"kind": "visit", "id": v.to_uppercase(), "street_id": world.street1, "household_id": house.to_uppercase(),
+               "fields": {"outcome": {"value": "declined", "hlc": clock.next()},
+                          "visited_at": {"value": "2026-11-28T09:00:00+07:00", "hlc": clock.next()},
+                          "smartphone_users": {"value": 2, "hlc": clock.next()},
+                          "app_users": {"value": 0, "hlc": clock.next()}}}),
+    ];
+    let resp = app
+        .push(&world.volunteer1.1, &world.campaign, "phone-lan", &changes)
+        .expect(200);
+    assert_eq!(statuses(&resp), ["applied", "applied"]);
+    assert_eq!(
+        resp.body["results"][0]["id"],
+        json!(house.to_uppercase()),
+        "ids are echoed as sent"
+    );
+    let pulled = pull_all(&app, &world.volunteer1.1, &world.campaign, "phone-lan", 100);
+    let ids: Vec<&String> = pulled.records.keys().collect();
+    let mut want = vec![&house, &v];
+    want.sort();
+    assert_eq!(ids, want, "stored in lower case");
+    assert_eq!(
+        pulled.records[&v]["volunteer_id"],
+        json!(world.volunteer1.0),
+        "volunteer_id is the pusher"
+    );
+    assert_eq!(
+        pulled.records[&house]["fields"]["house_number"],
+        json!({"value": "4", "hlc": t})
+    );
+    // The lower-case id is the same record.
+    let edit = visit(
+        &v,
+        &world.street1,
+        &house,
+        &[("note", json!("x"))],
+        &clock.next(),
+    );
+    assert_eq!(
+        push(
+            &app,
+            &world.volunteer1.1,
+            &world.campaign,
+            "phone-lan",
+            &[edit]
+        ),
+        ["applied"]
+    );
+    assert_verified(&app);
+}
+
 crate::both_backends!(
     the_example_session_pushes_pulls_and_counts,
     a_repushed_batch_changes_nothing,
@@ -766,4 +888,6 @@ crate::both_backends!(
     values_round_trip_exactly_as_pushed,
     whole_bodies_are_refused_for_what_no_change_can_be_blamed_on,
     admins_push_anywhere_and_ward_leaders_on_their_wards_streets,
+    applied_changes_survive_the_server_being_killed,
+    ids_in_any_case_and_extra_keys_are_accepted,
 );

@@ -136,6 +136,111 @@ fn every_rejection_code_reaches_the_phone_and_bad_changes_block_nothing(app: Tes
             ),
             "rejected:not_assigned",
         ),
+        // validation: a household with a household_id, a visit without one, fields not an
+        // object, counts that are not integers, a house number that normalises to nothing
+        (
+            json!({"kind": "household", "id": new_id(), "street_id": s1, "household_id": house,
+                "fields": {"house_number": {"value": "1", "hlc": clock.next()}}}),
+            "rejected:validation",
+        ),
+        (
+            json!({"kind": "visit", "id": v, "street_id": s1, "fields": {"note": {"value": "x", "hlc": clock.next()}}}),
+            "rejected:validation",
+        ),
+        (
+            json!({"kind": "visit", "id": v, "street_id": s1, "household_id": house, "fields": ["note"]}),
+            "rejected:validation",
+        ),
+        (
+            json!({"kind": "visit", "id": v, "street_id": s1, "household_id": house, "fields": {"note": "x"}}),
+            "rejected:validation",
+        ),
+        (
+            visit(
+                &v,
+                &s1,
+                &house,
+                &[("smartphone_users", json!(3.0))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            visit(
+                &v,
+                &s1,
+                &house,
+                &[("smartphone_users", json!("3"))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            visit(
+                &v,
+                &s1,
+                &house,
+                &[("smartphone_users", json!(-1))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            visit(&v, &s1, &house, &[("lat", json!(91))], &clock.next()),
+            "rejected:validation",
+        ),
+        (
+            visit(
+                &v,
+                &s1,
+                &house,
+                &[("accuracy_m", json!(-0.5))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            visit(
+                &v,
+                &s1,
+                &house,
+                &[("note", json!("x".repeat(501)))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            visit(
+                &v,
+                &s1,
+                &house,
+                &[("visited_at", json!("2026-11-28 09:00"))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            household(
+                &house_id(&s1, "x"),
+                &s1,
+                &[("house_number", json!("Số"))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            household(
+                &house,
+                &s1,
+                &[("house_number", json!("x".repeat(41)))],
+                &clock.next(),
+            ),
+            "rejected:validation",
+        ),
+        (
+            household(&house, &s1, &[("deleted", json!("yes"))], &clock.next()),
+            "rejected:validation",
+        ),
         // unknown_street
         (
             household(

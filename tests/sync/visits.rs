@@ -342,6 +342,7 @@ fn filters_order_and_pages(app: TestApp) {
         &world.admin,
     )
     .expect_problem(404, "not_found");
+    assert_verified(&app);
 }
 
 fn each_role_sees_its_own_visits(app: TestApp) {
@@ -452,6 +453,7 @@ fn each_role_sees_its_own_visits(app: TestApp) {
         )),
         expected(&seeded, |v| v.1 == world.street3)
     );
+    assert_verified(&app);
 }
 
 fn conflict_counts_devices_writing_fields_other_than_review(app: TestApp) {
