@@ -752,6 +752,99 @@ fn a_household_counts_by_its_latest_conclusive_visit(app: TestApp) {
     assert_verified(&app);
 }
 
+fn roll_ups_follow_the_tree_that_was_loaded(app: TestApp) {
+    let world = World::build(&app);
+    // A province without districts (Vietnam since July 2025): wards hang off it directly.
+    let csv = "code,name,level,parent_code\n01,Thành phố Hà Nội,province,\n00004,Phường Ba Đình,ward,01\n00008,Phường Ngọc Hà,ward,01\n";
+    app.post_csv("/api/v1/areas/import", &world.admin, csv)
+        .expect(200);
+    let roots = app.get("/api/v1/areas", &world.admin).expect(200).body;
+    let hanoi = roots["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "01")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wards = app
+        .get(&format!("/api/v1/areas?parent_id={hanoi}"), &world.admin)
+        .expect(200)
+        .body;
+    let ward = |code: &str| {
+        wards["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == code)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (ba_dinh, ngoc_ha) = (ward("00004"), ward("00008"));
+    let street = app
+        .post(
+            "/api/v1/streets",
+            &world.admin,
+            &json!({"ward_id": ba_dinh, "code": "00004-N1", "name": "Ngõ 1"}),
+        )
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = campaign(&app, &world, &hanoi, "2026-11-01", "2026-12-31", 0.5);
+    knock_at(
+        &app,
+        &world.admin,
+        &c,
+        &street,
+        "1",
+        &knock("installed_now", "2026-11-20T09:00:00+07:00", 2, 1),
+    );
+    let top = app
+        .get(&format!("/api/v1/campaigns/{c}/coverage"), &world.admin)
+        .expect(200)
+        .body;
+    assert_eq!(top["level"], "province");
+    assert_eq!(figures(&top), [1, 1, 1, 2, 1]);
+    let children: Vec<(&str, [i64; 5])> = top["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["code"].as_str().unwrap(), figures(w)))
+        .collect();
+    assert_eq!(
+        children,
+        [("00004", [1, 1, 1, 2, 1]), ("00008", [0, 0, 0, 0, 0])]
+    );
+    let _ = ngoc_ha;
+    // A campaign over one ward: its own coverage, no children.
+    let one = campaign(&app, &world, &ba_dinh, "2026-11-01", "2026-12-31", 0.5);
+    let cover = app
+        .get(&format!("/api/v1/campaigns/{one}/coverage"), &world.admin)
+        .expect(200)
+        .body;
+    assert_eq!(
+        figures(&cover),
+        [1, 0, 0, 0, 0],
+        "households are shared, visits are not"
+    );
+    assert_eq!(cover["children"], json!([]));
+    // The first world's campaign does not reach Hà Nội.
+    app.get(
+        &format!(
+            "/api/v1/campaigns/{}/coverage?area_id={hanoi}",
+            world.campaign
+        ),
+        &world.admin,
+    )
+    .expect_problem(422, "validation");
+    assert_verified(&app);
+}
+
 crate::both_backends!(
     parents_sum_their_children_and_take_the_ratio_of_the_sums,
     coverage_is_read_within_scope_and_the_campaigns_area,
@@ -760,4 +853,5 @@ crate::both_backends!(
     imported_households_count_in_the_totals,
     verify_fails_and_names_the_ward_when_a_counter_is_tampered_with,
     a_household_counts_by_its_latest_conclusive_visit,
+    roll_ups_follow_the_tree_that_was_loaded,
 );

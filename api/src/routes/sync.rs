@@ -184,16 +184,19 @@ pub async fn push(
     };
     let campaign_id = request.campaign_id;
     let changes = request.changes;
+    let clock = state.clone();
     let done = state
         .db
         .write(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
-            ingest(conn, Some(&campaign), &writer, &changes, now_ms_i64())
+            let done = ingest(conn, Some(&campaign), &writer, &changes, now_ms_i64())?;
+            // Before the commit makes them visible: no server HLC is ever below them.
+            if let Some(max) = &done.max_hlc {
+                clock.witness(max);
+            }
+            Ok(done)
         })
         .await?;
-    if let Some(max) = &done.max_hlc {
-        state.witness(max);
-    }
     Ok(HttpResponse::Ok().json(PushResponse {
         results: done.results,
         server_hlc: state.tick(),

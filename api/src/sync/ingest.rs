@@ -174,6 +174,9 @@ pub fn ingest(
             streets::lock(conn, street_id)?;
         }
     }
+    // The locks may have taken a while: judge clocks against the time they were granted,
+    // and stamp history with it, so a record's history is in received order.
+    let now_ms = now_ms.max(crate::state::now_ms_i64());
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     for d in decoded.iter().flatten() {
         wanted.insert(d.id.to_string());
