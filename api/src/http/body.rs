@@ -131,3 +131,30 @@ pub fn query_id(text: Option<&str>, name: &str) -> ApiResult<Option<uuid::Uuid>>
             .map_err(|_| ApiError::validation(format!("{name} is not a UUID"))),
     }
 }
+
+/// Checks the `code` and `name` of an area or street: a code of 1 to `max_code` characters
+/// without white space, a name of 1 to 200 characters; neither with control characters.
+/// `line` names the CSV line in import errors.
+pub fn check_code_and_name(
+    line: Option<u64>,
+    code: &str,
+    max_code: usize,
+    name: &str,
+) -> ApiResult<()> {
+    let prefix = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+    if code.is_empty()
+        || code.chars().count() > max_code
+        || code.chars().any(char::is_whitespace)
+        || has_control(code)
+    {
+        return Err(ApiError::validation(format!(
+            "{prefix}code must have 1 to {max_code} characters and no white space"
+        )));
+    }
+    if name.trim().is_empty() || name.chars().count() > 200 || has_control(name) {
+        return Err(ApiError::validation(format!(
+            "{prefix}name must have 1 to 200 characters and no control character"
+        )));
+    }
+    Ok(())
+}

@@ -38,23 +38,11 @@ pub struct AreaFilter {
     pub parent_id: Option<String>,
 }
 
+/// Area codes are GSO codes: short.
+const MAX_AREA_CODE: usize = 32;
+
 fn check_code_and_name(line: Option<u64>, code: &str, name: &str) -> ApiResult<()> {
-    let prefix = line.map(|l| format!("line {l}: ")).unwrap_or_default();
-    if code.is_empty()
-        || code.chars().count() > 32
-        || code.chars().any(char::is_whitespace)
-        || body::has_control(code)
-    {
-        return Err(ApiError::validation(format!(
-            "{prefix}code must have 1 to 32 characters and no white space"
-        )));
-    }
-    if name.trim().is_empty() || name.chars().count() > 200 || body::has_control(name) {
-        return Err(ApiError::validation(format!(
-            "{prefix}name must have 1 to 200 characters and no control character"
-        )));
-    }
-    Ok(())
+    body::check_code_and_name(line, code, MAX_AREA_CODE, name)
 }
 
 fn level_error(line: Option<u64>, level: Level, parent: Option<Level>) -> ApiError {

@@ -28,23 +28,11 @@ pub struct NewStreet {
     pub name: String,
 }
 
+/// Street codes carry their ward's code and a local name, e.g. `25741-H12`.
+const MAX_STREET_CODE: usize = 64;
+
 fn check_street(line: Option<u64>, code: &str, name: &str) -> ApiResult<()> {
-    let prefix = line.map(|l| format!("line {l}: ")).unwrap_or_default();
-    if code.is_empty()
-        || code.chars().count() > 64
-        || code.chars().any(char::is_whitespace)
-        || body::has_control(code)
-    {
-        return Err(ApiError::validation(format!(
-            "{prefix}code must have 1 to 64 characters and no white space"
-        )));
-    }
-    if name.trim().is_empty() || name.chars().count() > 200 || body::has_control(name) {
-        return Err(ApiError::validation(format!(
-            "{prefix}name must have 1 to 200 characters and no control character"
-        )));
-    }
-    Ok(())
+    body::check_code_and_name(line, code, MAX_STREET_CODE, name)
 }
 
 /// The ward a street goes in: it must exist, be a ward, and lie in the caller's scope.
