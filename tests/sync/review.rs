@@ -122,6 +122,29 @@ fn a_review_is_a_server_stamped_change_that_phones_pull(app: TestApp) {
         resp.body["review_note"], "đã xác minh",
         "a review without a note keeps the note"
     );
+    let resp = app
+        .post(
+            &review_path(&world, &v),
+            &world.admin,
+            &json!({"review": "rejected", "note": null}),
+        )
+        .expect(200);
+    assert_eq!(
+        resp.body["review_note"],
+        Value::Null,
+        "a null note clears it"
+    );
+    let state = pull_from(
+        &app,
+        &world.volunteer1.1,
+        &world.campaign,
+        "phone-lan",
+        &next.cursors,
+        100,
+    )
+    .states();
+    assert_eq!(state[&v]["review_note"]["value"], Value::Null);
+    assert_eq!(state[&v]["review"]["value"], "rejected");
     assert_verified(&app);
 }
 

@@ -112,9 +112,19 @@ pub struct ReviewRequest {
     /// `verified` or `rejected`.
     #[schema(value_type = String)]
     pub review: Review,
-    /// Stored as the visit's `review_note` (≤ 500 characters).
-    #[serde(default)]
-    pub note: Option<String>,
+    /// Stored as the visit's `review_note` (≤ 500 characters); absent leaves the note as it
+    /// is, `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Option<String>>,
+}
+
+/// Tells a `null` apart from an absent key: `Some(None)` for `null`.
+fn present<'de, D>(deserializer: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 fn visit_of(row: &RecordRow, house_numbers: &HashMap<String, Option<String>>) -> ApiResult<Visit> {
@@ -397,10 +407,8 @@ pub async fn review(
         ),
     );
     if let Some(note) = request.note {
-        fields.insert(
-            FieldName::ReviewNote,
-            Stamped::new(Value::String(note), hlc.clone()),
-        );
+        let note = note.map_or(Value::Null, Value::String);
+        fields.insert(FieldName::ReviewNote, Stamped::new(note, hlc.clone()));
     }
     let change = Change::new(
         Kind::Visit,
