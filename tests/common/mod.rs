@@ -10,7 +10,7 @@
 pub mod client;
 pub mod world;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -106,7 +106,9 @@ pub fn postgres_available() -> bool {
                 if postgres_required() {
                     panic!("CANVASS_REQUIRE_POSTGRES is set but PostgreSQL is unreachable: {err}");
                 }
-                eprintln!(
+                // Straight to stderr: the test harness swallows eprintln! of passing tests.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
                  !!! PostgreSQL at {} is unreachable ({err}).\n\
                  !!! The PostgreSQL half of the tests is SKIPPED. Set CANVASS_REQUIRE_POSTGRES=1\n\
