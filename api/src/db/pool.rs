@@ -128,10 +128,15 @@ impl Db {
             DbTarget::SqliteMemory => 1,
             _ => size.max(1),
         };
-        let pool = Pool::builder()
+        let mut builder = Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(30))
+            .connection_timeout(Duration::from_secs(30));
+        if *target == DbTarget::SqliteMemory {
+            // The one connection is the whole database: the pool must never recycle it.
+            builder = builder.idle_timeout(None).max_lifetime(None);
+        }
+        let pool = builder
             .build(Manager {
                 target: target.clone(),
             })
