@@ -139,6 +139,26 @@ fn coverage_tree(conn: &mut DbConn, campaign: &CampaignRow, area: &AreaRow) -> A
     Ok(top)
 }
 
+/// The coverage tree a coverage request asks for, judged 403 → 404 → 403 (scope) → 422.
+async fn load_tree(
+    caller: Caller,
+    state: &AppState,
+    campaign: &str,
+    query: &AreaQuery,
+) -> ApiResult<Coverage> {
+    caller.permit(Endpoint::ReadCoverage)?;
+    let campaign_id = body::path_id(campaign, "campaign")?;
+    let area = body::query_id(query.area_id.as_deref(), "area_id")?;
+    state
+        .db
+        .read(move |conn| {
+            let campaign = load_campaign(conn, campaign_id)?;
+            let area = target_area(conn, &caller, &campaign, area)?;
+            coverage_tree(conn, &campaign, &area)
+        })
+        .await
+}
+
 /// Coverage of an area and its children.
 #[utoipa::path(get, path = "/api/v1/campaigns/{cid}/coverage", tag = "coverage", params(AreaQuery),
     responses((status = 200, body = Coverage), (status = 422, body = crate::error::Problem)),
@@ -149,17 +169,7 @@ pub async fn coverage(
     path: web::Path<String>,
     query: web::Query<AreaQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.permit(Endpoint::ReadCoverage)?;
-    let campaign_id = body::path_id(&path, "campaign")?;
-    let area = body::query_id(query.area_id.as_deref(), "area_id")?;
-    let tree = state
-        .db
-        .read(move |conn| {
-            let campaign = load_campaign(conn, campaign_id)?;
-            let area = target_area(conn, &caller, &campaign, area)?;
-            coverage_tree(conn, &campaign, &area)
-        })
-        .await?;
+    let tree = load_tree(caller, &state, &path, &query).await?;
     Ok(HttpResponse::Ok().json(tree))
 }
 
@@ -181,17 +191,7 @@ pub async fn coverage_csv(
     path: web::Path<String>,
     query: web::Query<AreaQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.permit(Endpoint::ReadCoverage)?;
-    let campaign_id = body::path_id(&path, "campaign")?;
-    let area = body::query_id(query.area_id.as_deref(), "area_id")?;
-    let tree = state
-        .db
-        .read(move |conn| {
-            let campaign = load_campaign(conn, campaign_id)?;
-            let area = target_area(conn, &caller, &campaign, area)?;
-            coverage_tree(conn, &campaign, &area)
-        })
-        .await?;
+    let tree = load_tree(caller, &state, &path, &query).await?;
     let mut out = String::from(
         "code,name,level,households_total,households_attempted,households_reached,smartphone_users,app_users,coverage,target_met\n",
     );
