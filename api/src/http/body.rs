@@ -54,6 +54,12 @@ fn is_json_type(essence: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Reads a JSON body within [`JSON_LIMIT`] and decodes it (see [`json`]).
+pub async fn read_json<T: DeserializeOwned>(req: &HttpRequest, payload: Payload) -> ApiResult<T> {
+    let bytes = read_limited(req, payload, JSON_LIMIT).await?;
+    json(req, &bytes)
+}
+
 /// Decodes a JSON body: 415 for another content type, 400 when it does not parse,
 /// 422 when it parses but has the wrong shape or values.
 pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> ApiResult<T> {

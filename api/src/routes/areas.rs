@@ -65,8 +65,7 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::WriteAreas)?;
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let new: NewArea = body::json(&req, &bytes)?;
+    let new: NewArea = body::read_json(&req, payload).await?;
     let code = new.code.trim().to_owned();
     let name = new.name.trim().to_owned();
     check_code_and_name(None, &code, &name)?;

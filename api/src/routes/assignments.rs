@@ -90,8 +90,7 @@ pub async fn create(
         .db
         .read(move |conn| load_campaign(conn, campaign_id))
         .await?;
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let new: NewAssignment = body::json(&req, &bytes)?;
+    let new: NewAssignment = body::read_json(&req, payload).await?;
     let assignment = state
         .db
         .write(move |conn| {

@@ -114,27 +114,23 @@ pub async fn login(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let login: LoginRequest = body::json(&req, &bytes)?;
+    let LoginRequest { username, password } = body::read_json(&req, payload).await?;
     let ip = client_ip(&req, state.trust_proxy);
-    if state
-        .throttle
-        .is_blocked(&login.username, &ip, Instant::now())
-    {
+    if state.throttle.is_blocked(&username, &ip, Instant::now()) {
         return Err(ApiError::RateLimited(
             "too many failed logins; try again later".into(),
         ));
     }
-    let username = login.username.clone();
+    let wanted = username.clone();
     let found = state
         .db
         .read(move |conn| {
             // No stored username holds a control character, and PostgreSQL refuses U+0000
             // in a query: such a name is unknown without asking the database.
-            if body::has_control(&username) {
+            if body::has_control(&wanted) {
                 return Ok(None);
             }
-            Ok(users::find_by_username(conn, &username)?)
+            Ok(users::find_by_username(conn, &wanted)?)
         })
         .await?;
     let dummy = state.dummy_password_hash.clone();
@@ -144,7 +140,7 @@ pub async fn login(
         let hash = candidate
             .as_ref()
             .map_or(dummy.as_str(), |user| user.password_hash.as_str());
-        Ok(password::verify(&login.password, hash) && candidate.is_some())
+        Ok(password::verify(&password, hash) && candidate.is_some())
     })
     .await?;
     let user = match found {
@@ -152,7 +148,7 @@ pub async fn login(
         _ => {
             state
                 .throttle
-                .record_failure(&login_username(&req, &bytes), &ip, Instant::now());
+                .record_failure(&username, &ip, Instant::now());
             return Err(wrong_credentials());
         }
     };
@@ -162,12 +158,6 @@ pub async fn login(
         .write(move |conn| issue_tokens(conn, &state2, &user, &Uuid::new_v4().to_string()))
         .await?;
     Ok(HttpResponse::Ok().json(response))
-}
-
-fn login_username(req: &HttpRequest, bytes: &[u8]) -> String {
-    body::json::<LoginRequest>(req, bytes)
-        .map(|l| l.username)
-        .unwrap_or_default()
 }
 
 enum RefreshOutcome {
@@ -183,8 +173,7 @@ pub async fn refresh_tokens(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let request: RefreshRequest = body::json(&req, &bytes)?;
+    let request: RefreshRequest = body::read_json(&req, payload).await?;
     let token_hash = refresh::hash(&request.refresh_token);
     let state2 = state.clone();
     let outcome =
@@ -233,8 +222,7 @@ pub async fn logout(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::Me)?;
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let request: RefreshRequest = body::json(&req, &bytes)?;
+    let request: RefreshRequest = body::read_json(&req, payload).await?;
     let token_hash = refresh::hash(&request.refresh_token);
     let caller_id = caller.user.id.clone();
     state

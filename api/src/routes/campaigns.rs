@@ -51,8 +51,7 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::CreateCampaign)?;
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let new: NewCampaign = body::json(&req, &bytes)?;
+    let new: NewCampaign = body::read_json(&req, payload).await?;
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || body::has_control(&name) {
         return Err(ApiError::validation(

@@ -70,8 +70,7 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::WriteStreets)?;
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let new: NewStreet = body::json(&req, &bytes)?;
+    let new: NewStreet = body::read_json(&req, payload).await?;
     let code = new.code.trim().to_owned();
     let name = new.name.trim().to_owned();
     let street = state

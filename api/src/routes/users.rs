@@ -122,8 +122,7 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let grant = caller.permit(Endpoint::CreateUser)?;
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let new: NewUser = body::json(&req, &bytes)?;
+    let new: NewUser = body::read_json(&req, payload).await?;
     if grant == Grant::OwnArea
         && (new.role != Role::Volunteer
             || new.area_id.map(|id| id.to_string()).as_deref() != caller.area_id())
@@ -248,8 +247,7 @@ pub async fn update(
             }
         }
     }
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let patch: UserPatch = body::json(&req, &bytes)?;
+    let patch: UserPatch = body::read_json(&req, payload).await?;
     if grant == Grant::OwnRecords && patch.disabled.is_some() {
         return Err(ApiError::forbidden(
             "a volunteer may not change its disabled flag",

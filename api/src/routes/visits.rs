@@ -392,8 +392,7 @@ pub async fn review(
             Ok((campaign, row))
         })
         .await?;
-    let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
-    let request: ReviewRequest = body::json(&req, &bytes)?;
+    let request: ReviewRequest = body::read_json(&req, payload).await?;
     if request.review == Review::Pending {
         return Err(ApiError::validation("review must be verified or rejected"));
     }
