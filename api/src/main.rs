@@ -71,6 +71,10 @@ struct ServeArgs {
     /// Seconds a client may take to send its request head before it is dropped.
     #[arg(long, env = "CANVASS_CLIENT_TIMEOUT_SECS", default_value_t = 10)]
     client_timeout_secs: u64,
+    /// Seconds a JSON body may take to arrive once its head has (CSV imports: ten times as
+    /// long); a client that trickles its body is answered 400 and dropped.
+    #[arg(long, env = "CANVASS_BODY_TIMEOUT_SECS", default_value_t = 60)]
+    body_timeout_secs: u64,
     /// Seconds shutdown waits for in-flight requests.
     #[arg(long, env = "CANVASS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     shutdown_timeout_secs: u64,
@@ -122,6 +126,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .collect();
     settings.trust_proxy = args.trust_proxy;
     settings.client_request_timeout = Duration::from_secs(args.client_timeout_secs);
+    settings.body_timeout = Duration::from_secs(args.body_timeout_secs.max(1));
     settings.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
     settings.access_token_ttl = Duration::from_secs(args.access_token_secs.max(1));
     settings.json_logs = args.log_json;

@@ -37,6 +37,8 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// How long a client may take to send its request head.
     pub client_request_timeout: Duration,
+    /// How long a JSON body may take to arrive (CSV imports get ten times as long).
+    pub body_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
     /// Log lines as JSON instead of text.
@@ -61,6 +63,7 @@ impl Settings {
             cors_origins: Vec::new(),
             trust_proxy: false,
             client_request_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
             json_logs: false,
         }

@@ -104,6 +104,7 @@ pub fn build_state(db: Db, settings: &Settings) -> Result<AppState, String> {
         access_token_ttl: settings.access_token_ttl,
         refresh_token_ttl: settings.refresh_token_ttl,
         trust_proxy: settings.trust_proxy,
+        body_timeout: settings.body_timeout,
         clock: Mutex::new(clock),
         metrics: Metrics::default(),
     })

@@ -29,6 +29,8 @@ pub struct AppState {
     pub refresh_token_ttl: Duration,
     /// Trust `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// How long a JSON body may take to arrive.
+    pub body_timeout: Duration,
     /// The server's hybrid logical clock, above every HLC it has stored.
     pub clock: Mutex<Clock>,
     /// Request metrics.

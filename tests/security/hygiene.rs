@@ -123,6 +123,36 @@ fn a_slow_client_is_dropped(backend: Backend) {
     assert_eq!(app.get("/healthz", "").status, 200);
 }
 
+fn a_client_that_trickles_its_body_is_answered_and_dropped(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, &[("CANVASS_BODY_TIMEOUT_SECS", "1")]) else {
+        return;
+    };
+    let mut stream = TcpStream::connect(app.server.bind()).unwrap();
+    stream
+        .write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"username\"",
+        )
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    let read = stream.read(&mut buf).unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..read]);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "a trickled body held the request open"
+    );
+    assert!(
+        text.starts_with("HTTP/1.1 400"),
+        "unexpected answer: {text}"
+    );
+    assert!(text.contains("invalid_json"), "{text}");
+    assert_eq!(app.get("/healthz", "").status, 200);
+}
+
 fn shutdown_finishes_in_flight_pushes(backend: Backend) {
     let Some(db) = fresh_db(backend) else { return };
     let server = Server::start(&db, &[]);
@@ -181,5 +211,6 @@ per_backend!(
     cors_is_closed_by_default_and_opens_only_to_configured_origins,
     huge_headers_are_refused_without_a_5xx,
     a_slow_client_is_dropped,
+    a_client_that_trickles_its_body_is_answered_and_dropped,
     shutdown_finishes_in_flight_pushes
 );

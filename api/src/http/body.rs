@@ -14,6 +14,19 @@ pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 /// Limit of CSV import bodies.
 pub const CSV_LIMIT: usize = 64 * 1024 * 1024;
 
+/// How long a body of at most `limit` bytes may take: the configured time for JSON, ten
+/// times as long for CSV imports (tens of MiB over a slow link).
+fn body_timeout(req: &HttpRequest, limit: usize) -> std::time::Duration {
+    let base = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map_or(std::time::Duration::from_secs(60), |state| state.body_timeout);
+    if limit > JSON_LIMIT {
+        base * 10
+    } else {
+        base
+    }
+}
+
 /// Reads the whole body, refusing it with 413 as soon as it passes `limit`.
 pub async fn read_limited(
     req: &HttpRequest,
@@ -31,16 +44,25 @@ pub async fn read_limited(
             return Err(too_large());
         }
     }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|err| ApiError::InvalidJson(format!("cannot read body: {err}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+    let allowed = body_timeout(req, limit);
+    let read = async {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|err| ApiError::InvalidJson(format!("cannot read body: {err}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+        Ok(body.freeze())
+    };
+    actix_web::rt::time::timeout(allowed, read).await.map_err(|_| {
+        ApiError::InvalidJson(format!(
+            "the body did not arrive within {} s",
+            allowed.as_secs()
+        ))
+    })?
 }
 
 fn media_type(req: &HttpRequest) -> Option<String> {
