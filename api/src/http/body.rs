@@ -19,7 +19,9 @@ pub const CSV_LIMIT: usize = 64 * 1024 * 1024;
 fn body_timeout(req: &HttpRequest, limit: usize) -> std::time::Duration {
     let base = req
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .map_or(std::time::Duration::from_secs(60), |state| state.body_timeout);
+        .map_or(std::time::Duration::from_secs(60), |state| {
+            state.body_timeout
+        });
     if limit > JSON_LIMIT {
         base * 10
     } else {
@@ -57,12 +59,14 @@ pub async fn read_limited(
         }
         Ok(body.freeze())
     };
-    actix_web::rt::time::timeout(allowed, read).await.map_err(|_| {
-        ApiError::InvalidJson(format!(
-            "the body did not arrive within {} s",
-            allowed.as_secs()
-        ))
-    })?
+    actix_web::rt::time::timeout(allowed, read)
+        .await
+        .map_err(|_| {
+            ApiError::InvalidJson(format!(
+                "the body did not arrive within {} s",
+                allowed.as_secs()
+            ))
+        })?
 }
 
 fn media_type(req: &HttpRequest) -> Option<String> {
