@@ -2,7 +2,7 @@
 //! answers each change as the vector says and ends in its `expected_state`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -53,41 +53,72 @@ impl Ids {
     }
 }
 
+/// A vector laid onto a fresh street of ward 1 (so ward leader 1 can pull it).
+struct Laid {
+    name: String,
+    street: String,
+    changes: Vec<Value>,
+    want: Vec<String>,
+    expected: BTreeMap<String, Value>,
+}
+
+fn lay(app: &TestApp, world: &World, file: &Path, code: String) -> Laid {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let vector: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let street = app
+        .post(
+            "/api/v1/streets",
+            &world.admin,
+            &json!({"ward_id": world.ward1, "code": code, "name": name}),
+        )
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ids = Ids {
+        vector_street: vector["street_id"].as_str().unwrap().to_owned(),
+        street: street.clone(),
+    };
+    let changes = vector["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| ids.change(c))
+        .collect();
+    let want = vector["expected_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    let expected = vector["expected_state"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, fields)| (ids.map(id), fields.clone()))
+        .collect();
+    Laid {
+        name,
+        street,
+        changes,
+        want,
+        expected,
+    }
+}
+
 fn every_golden_vector_replays_over_http(app: TestApp) {
     let world = World::build(&app);
     let files = vector_files();
     assert!(files.len() >= 10, "only {} vectors", files.len());
     for (index, file) in files.iter().enumerate() {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let vector: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-        // A fresh street per vector, in ward 1 so ward leader 1 can pull it.
-        let street = app
-            .post(
-                "/api/v1/streets",
-                &world.admin,
-                &json!({"ward_id": world.ward1, "code": format!("V{index}"), "name": name}),
-            )
-            .expect(201)
-            .body["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let ids = Ids {
-            vector_street: vector["street_id"].as_str().unwrap().to_owned(),
-            street: street.clone(),
-        };
-        let changes: Vec<Value> = vector["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| ids.change(c))
-            .collect();
-        let want: Vec<String> = vector["expected_results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().unwrap().to_owned())
-            .collect();
+        let Laid {
+            name,
+            street,
+            changes,
+            want,
+            expected,
+        } = lay(&app, &world, file, format!("V{index}"));
         // One by one, as the vector lists them…
         let got: Vec<String> = changes
             .iter()
@@ -103,12 +134,6 @@ fn every_golden_vector_replays_over_http(app: TestApp) {
             })
             .collect();
         assert_eq!(got, want, "{name}");
-        let expected: BTreeMap<String, Value> = vector["expected_state"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(id, fields)| (ids.map(id), fields.clone()))
-            .collect();
         let pulled = pull_all(&app, &world.leader1.1, &world.campaign, "vectors", 500);
         assert_eq!(pulled.on_street(&street), expected, "{name}");
         // …and again as one push: nothing changes.
@@ -119,46 +144,18 @@ fn every_golden_vector_replays_over_http(app: TestApp) {
     }
     // One push of all changes of each vector, on fresh streets: the same results.
     for (index, file) in files.iter().enumerate() {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let vector: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-        let street = app
-            .post(
-                "/api/v1/streets",
-                &world.admin,
-                &json!({"ward_id": world.ward1, "code": format!("W{index}"), "name": name}),
-            )
-            .expect(201)
-            .body["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let ids = Ids {
-            vector_street: vector["street_id"].as_str().unwrap().to_owned(),
-            street: street.clone(),
-        };
-        let changes: Vec<Value> = vector["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| ids.change(c))
-            .collect();
-        let want: Vec<String> = vector["expected_results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().unwrap().to_owned())
-            .collect();
+        let Laid {
+            name,
+            street,
+            changes,
+            want,
+            expected,
+        } = lay(&app, &world, file, format!("W{index}"));
         assert_eq!(
             push(&app, &world.admin, &world.campaign, "vectors", &changes),
             want,
             "{name} in one push"
         );
-        let expected: BTreeMap<String, Value> = vector["expected_state"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(id, fields)| (ids.map(id), fields.clone()))
-            .collect();
         let pulled = pull_all(&app, &world.leader1.1, &world.campaign, "vectors", 500);
         assert_eq!(pulled.on_street(&street), expected, "{name} in one push");
     }
