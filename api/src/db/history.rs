@@ -65,10 +65,10 @@ pub fn append(conn: &mut DbConn, entries: &[NewEntry]) -> QueryResult<()> {
         };
     }
     match conn {
-        // Diesel cannot batch an upsert on SQLite; in-process statements cost no round trip.
+        // Diesel cannot batch ON CONFLICT on SQLite; INSERT OR IGNORE is the same here.
         DbConn::Sqlite(c) => {
-            for entry in entries {
-                append!(&mut *c, entry)?;
+            for chunk in entries.chunks(100) {
+                diesel::insert_or_ignore_into(history::table).values(chunk).execute(c)?;
             }
         }
         DbConn::Pg(c) => {
