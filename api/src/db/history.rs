@@ -68,7 +68,9 @@ pub fn append(conn: &mut DbConn, entries: &[NewEntry]) -> QueryResult<()> {
         // Diesel cannot batch ON CONFLICT on SQLite; INSERT OR IGNORE is the same here.
         DbConn::Sqlite(c) => {
             for chunk in entries.chunks(100) {
-                diesel::insert_or_ignore_into(history::table).values(chunk).execute(c)?;
+                diesel::insert_or_ignore_into(history::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
         }
         DbConn::Pg(c) => {

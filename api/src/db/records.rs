@@ -118,7 +118,9 @@ pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> QueryResult<()> {
         // 18 columns × 50 rows stays under SQLite's bound-parameter limit.
         DbConn::Sqlite(c) => {
             for chunk in rows.chunks(50) {
-                diesel::replace_into(records::table).values(chunk).execute(c)?;
+                diesel::replace_into(records::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
         }
         // 18 columns × 100 rows stays under PostgreSQL's bound-parameter limit.
