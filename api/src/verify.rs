@@ -23,6 +23,18 @@ pub struct Mismatch {
     pub recounted: String,
 }
 
+/// The figures `verify` compares, as it reports them.
+fn describe(row: &counters::WardCoverageRow) -> String {
+    format!(
+        "attempted={} reached={} smartphone_users={} app_users={} last_visit_at_us={:?}",
+        row.households_attempted,
+        row.households_reached,
+        row.smartphone_users,
+        row.app_users,
+        row.last_visit_at_us
+    )
+}
+
 type Row = (
     String,
     String,
@@ -123,19 +135,16 @@ pub fn verify(conn: &mut DbConn) -> Result<Vec<Mismatch>, String> {
                     })
                     .max()
             });
-            let want = format!(
-                "attempted={} reached={} smartphone_users={} app_users={} last_visit_at_us={last:?}",
-                recount.households_attempted, recount.households_reached, recount.smartphone_users, recount.app_users
-            );
-            let have = stored.get(ward).map_or_else(
-                || "attempted=0 reached=0 smartphone_users=0 app_users=0 last_visit_at_us=None".to_owned(),
-                |row| {
-                    format!(
-                        "attempted={} reached={} smartphone_users={} app_users={} last_visit_at_us={:?}",
-                        row.households_attempted, row.households_reached, row.smartphone_users, row.app_users, row.last_visit_at_us
-                    )
-                },
-            );
+            let recounted = counters::WardCoverageRow {
+                households_attempted: recount.households_attempted,
+                households_reached: recount.households_reached,
+                smartphone_users: recount.smartphone_users,
+                app_users: recount.app_users,
+                last_visit_at_us: last,
+                ..Default::default()
+            };
+            let want = describe(&recounted);
+            let have = describe(&stored.get(ward).cloned().unwrap_or_default());
             if want != have {
                 mismatches.push(Mismatch {
                     campaign_id: Some(campaign.clone()),

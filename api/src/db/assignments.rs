@@ -93,34 +93,30 @@ pub fn list_live(
     volunteer_id: Option<&str>,
     street_ids: Option<&[String]>,
 ) -> QueryResult<Vec<AssignmentRow>> {
-    let mut query = assignments::table
-        .filter(assignments::campaign_id.eq(campaign_id))
-        .filter(assignments::deleted_at.is_null())
-        .select(AssignmentRow::as_select())
-        .order((assignments::created_at.asc(), assignments::id.asc()))
-        .into_boxed();
-    if let Some(volunteer_id) = volunteer_id {
-        query = query.filter(assignments::volunteer_id.eq(volunteer_id.to_owned()));
-    }
-    match street_ids {
-        Some(ids) => {
-            let mut all = Vec::new();
-            for chunk in ids.chunks(1000) {
-                let rows: Vec<AssignmentRow> = assignments::table
-                    .filter(assignments::campaign_id.eq(campaign_id))
-                    .filter(assignments::deleted_at.is_null())
-                    .filter(assignments::street_id.eq_any(chunk))
-                    .select(AssignmentRow::as_select())
-                    .load(conn)?;
-                all.extend(rows.into_iter().filter(|row| {
-                    volunteer_id.is_none_or(|volunteer| row.volunteer_id == volunteer)
-                }));
-            }
-            all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-            Ok(all)
+    let live = || {
+        let mut query = assignments::table
+            .filter(assignments::campaign_id.eq(campaign_id.to_owned()))
+            .filter(assignments::deleted_at.is_null())
+            .select(AssignmentRow::as_select())
+            .order((assignments::created_at.asc(), assignments::id.asc()))
+            .into_boxed();
+        if let Some(volunteer_id) = volunteer_id {
+            query = query.filter(assignments::volunteer_id.eq(volunteer_id.to_owned()));
         }
-        None => query.load(conn),
+        query
+    };
+    let Some(ids) = street_ids else {
+        return live().load(conn);
+    };
+    let mut all = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<AssignmentRow> = live()
+            .filter(assignments::street_id.eq_any(chunk.to_vec()))
+            .load(conn)?;
+        all.extend(rows);
     }
+    all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(all)
 }
 
 /// Streets a volunteer may push to: assigned now, or unassigned less than `grace_ms` ago.

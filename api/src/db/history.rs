@@ -50,20 +50,6 @@ pub struct Entry {
 /// Appends entries; an entry already logged (same record, field, HLC and value) is skipped,
 /// so a re-sent change adds nothing.
 pub fn append(conn: &mut DbConn, entries: &[NewEntry]) -> QueryResult<()> {
-    macro_rules! append {
-        ($c:expr, $values:expr) => {
-            diesel::insert_into(history::table)
-                .values($values)
-                .on_conflict((
-                    history::record_id,
-                    history::field,
-                    history::hlc,
-                    history::value,
-                ))
-                .do_nothing()
-                .execute($c)
-        };
-    }
     match conn {
         // Diesel cannot batch ON CONFLICT on SQLite; INSERT OR IGNORE is the same here.
         DbConn::Sqlite(c) => {
@@ -75,7 +61,16 @@ pub fn append(conn: &mut DbConn, entries: &[NewEntry]) -> QueryResult<()> {
         }
         DbConn::Pg(c) => {
             for chunk in entries.chunks(500) {
-                append!(&mut *c, chunk)?;
+                diesel::insert_into(history::table)
+                    .values(chunk)
+                    .on_conflict((
+                        history::record_id,
+                        history::field,
+                        history::hlc,
+                        history::value,
+                    ))
+                    .do_nothing()
+                    .execute(c)?;
             }
         }
     }

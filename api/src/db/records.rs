@@ -90,28 +90,6 @@ pub fn visits_of_households(
 
 /// Inserts new records and rewrites changed ones.
 pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> QueryResult<()> {
-    macro_rules! upsert {
-        ($c:expr, $values:expr) => {
-            diesel::insert_into(records::table)
-                .values($values)
-                .on_conflict(records::id)
-                .do_update()
-                .set((
-                    records::seq.eq(excluded(records::seq)),
-                    records::state.eq(excluded(records::state)),
-                    records::deleted.eq(excluded(records::deleted)),
-                    records::house_number.eq(excluded(records::house_number)),
-                    records::outcome.eq(excluded(records::outcome)),
-                    records::visited_at.eq(excluded(records::visited_at)),
-                    records::visited_at_us.eq(excluded(records::visited_at_us)),
-                    records::review.eq(excluded(records::review)),
-                    records::first_device.eq(excluded(records::first_device)),
-                    records::conflict.eq(excluded(records::conflict)),
-                    records::updated_at.eq(excluded(records::updated_at)),
-                ))
-                .execute($c)
-        };
-    }
     match conn {
         // Diesel cannot batch an ON CONFLICT upsert on SQLite, but it batches REPLACE, which
         // is the same here: a row is always written whole and nothing references records.
@@ -126,7 +104,24 @@ pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> QueryResult<()> {
         // 18 columns × 100 rows stays under PostgreSQL's bound-parameter limit.
         DbConn::Pg(c) => {
             for chunk in rows.chunks(100) {
-                upsert!(&mut *c, chunk)?;
+                diesel::insert_into(records::table)
+                    .values(chunk)
+                    .on_conflict(records::id)
+                    .do_update()
+                    .set((
+                        records::seq.eq(excluded(records::seq)),
+                        records::state.eq(excluded(records::state)),
+                        records::deleted.eq(excluded(records::deleted)),
+                        records::house_number.eq(excluded(records::house_number)),
+                        records::outcome.eq(excluded(records::outcome)),
+                        records::visited_at.eq(excluded(records::visited_at)),
+                        records::visited_at_us.eq(excluded(records::visited_at_us)),
+                        records::review.eq(excluded(records::review)),
+                        records::first_device.eq(excluded(records::first_device)),
+                        records::conflict.eq(excluded(records::conflict)),
+                        records::updated_at.eq(excluded(records::updated_at)),
+                    ))
+                    .execute(c)?;
             }
         }
     }

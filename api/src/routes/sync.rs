@@ -300,7 +300,8 @@ pub async fn pull(
     let grant = caller.permit(Endpoint::Pull)?;
     let bytes = body::read_limited(&req, payload, body::JSON_LIMIT).await?;
     let plan = pull_plan(&req, &bytes)?;
-    let mut response = state
+    let clock = state.clone();
+    let response = state
         .db
         .read(move |conn| {
             let campaign = load_campaign(conn, plan.campaign_id)?;
@@ -358,11 +359,9 @@ pub async fn pull(
                 cursors,
                 has_more: remaining > 0,
                 remaining,
-                server_hlc: Hlc::new(0, 0, crate::state::SERVER_NODE)
-                    .map_err(ApiError::internal)?,
+                server_hlc: clock.tick(),
             })
         })
         .await?;
-    response.server_hlc = state.tick();
     Ok(HttpResponse::Ok().json(response))
 }

@@ -125,35 +125,22 @@ pub fn roll_up(
         .collect();
     let mut figures: HashMap<String, Figures> = HashMap::new();
     for ward in subtree.iter().filter(|a| a.level() == Level::Ward) {
-        let mut ward_figures = Figures::default();
-        ward_figures.add(
-            households.get(&ward.id).copied().unwrap_or(0),
-            counters.get(&ward.id),
-        );
-        // Add the ward to itself and to every ancestor inside the subtree.
+        let households = households.get(&ward.id).copied().unwrap_or(0);
+        let counters = counters.get(&ward.id);
+        // The ward counts for itself and for every ancestor inside the subtree; the walk
+        // is bounded by the subtree, whose parent links cannot cycle.
         let mut node = Some(ward.id.as_str());
-        let mut guard = 0;
-        while let Some(id) = node {
-            let entry = figures.entry(id.to_owned()).or_default();
-            entry.households_total += ward_figures.households_total;
-            entry.households_attempted += ward_figures.households_attempted;
-            entry.households_reached += ward_figures.households_reached;
-            entry.smartphone_users += ward_figures.smartphone_users;
-            entry.app_users += ward_figures.app_users;
-            if let Some((us, text)) = &ward_figures.last_visit_at {
-                if entry
-                    .last_visit_at
-                    .as_ref()
-                    .is_none_or(|(best, _)| us > best)
-                {
-                    entry.last_visit_at = Some((*us, text.clone()));
-                }
-            }
-            node = parent.get(id).copied().flatten();
-            guard += 1;
-            if guard > 16 {
-                break;
-            }
+        for _ in 0..=subtree.len() {
+            let Some(id) = node else { break };
+            figures
+                .entry(id.to_owned())
+                .or_default()
+                .add(households, counters);
+            node = parent
+                .get(id)
+                .copied()
+                .flatten()
+                .filter(|p| parent.contains_key(p));
         }
     }
     figures
