@@ -150,15 +150,7 @@ fn measure(name: &str, url: &str) {
     for batch in 0..BATCHES {
         let batch_changes = changes(&streets, batch, now_ms);
         let done = conn
-            .write_transaction(|c| {
-                ingest(
-                    c,
-                    Some(&campaign),
-                    &writer,
-                    &batch_changes,
-                    i64::try_from(now_ms).unwrap(),
-                )
-            })
+            .write_transaction(|c| ingest(c, Some(&campaign), &writer, &batch_changes))
             .unwrap();
         assert!(done
             .results

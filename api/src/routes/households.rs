@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::http::csv_rows::{self, check_len};
 use crate::model::{stored_uuid, HouseholdImportCounts};
-use crate::state::{now_ms_i64, AppState, SERVER_NODE};
+use crate::state::{AppState, SERVER_NODE};
 use crate::sync::ingest::{ingest, Writer};
 
 /// Import households from CSV (`street_code,house_number`), all or nothing.
@@ -136,7 +136,7 @@ fn import_rows(
     let mut max_hlc = None;
     // An import is bounded by the body limit, not the push limit: ingest it in slices.
     for slice in changes.chunks(1000) {
-        let done = ingest(conn, None, &writer, slice, now_ms_i64())?;
+        let done = ingest(conn, None, &writer, slice)?;
         for (result, change) in done.results.iter().zip(slice) {
             match result.status {
                 PushStatus::Applied => created += 1,

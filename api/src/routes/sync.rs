@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::model::stored_uuid;
 use crate::routes::campaigns::load as load_campaign;
-use crate::state::{now_ms_i64, AppState};
+use crate::state::AppState;
 use crate::sync::ingest::{ingest, Writer};
 
 /// Most changes one push may carry.
@@ -189,7 +189,7 @@ pub async fn push(
         .db
         .write(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
-            let done = ingest(conn, Some(&campaign), &writer, &changes, now_ms_i64())?;
+            let done = ingest(conn, Some(&campaign), &writer, &changes)?;
             // Before the commit makes them visible: no server HLC is ever below them.
             if let Some(max) = &done.max_hlc {
                 clock.witness(max);

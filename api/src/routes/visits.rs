@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::model::{rfc3339_ms, stored_uuid};
 use crate::routes::campaigns::load as load_campaign;
-use crate::state::{now_ms_i64, AppState, SERVER_NODE};
+use crate::state::{AppState, SERVER_NODE};
 use crate::sync::ingest::{ingest, Writer};
 
 /// A visit as the review screens show it.
@@ -425,7 +425,7 @@ pub async fn review(
     let visit = state
         .db
         .write(move |conn| {
-            let done = ingest(conn, Some(&campaign), &writer, &[change], now_ms_i64())?;
+            let done = ingest(conn, Some(&campaign), &writer, &[change])?;
             if let Some(result) = done.results.first() {
                 if result.status == PushStatus::Rejected {
                     return Err(ApiError::validation(

@@ -23,6 +23,7 @@ use crate::db::records::{self, RecordRow};
 use crate::db::{areas, assignments, streets, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::model::stored_uuid;
+use crate::state::now_ms_i64;
 
 /// How far ahead of the server clock an HLC or `visited_at` may be.
 pub const MAX_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -152,13 +153,12 @@ fn street_access(
 }
 
 /// Ingests `changes` for `campaign` (None: households only, e.g. an import) in the caller's
-/// transaction.
+/// transaction, judged against the server clock as it reads once the street locks are held.
 pub fn ingest(
     conn: &mut DbConn,
     campaign: Option<&CampaignRow>,
     writer: &Writer,
     changes: &[Change],
-    now_ms: i64,
 ) -> ApiResult<Ingested> {
     let decoded: Vec<_> = changes.iter().map(decode).collect();
     let street_ids: BTreeSet<String> = decoded
@@ -166,7 +166,7 @@ pub fn ingest(
         .flatten()
         .map(|d| d.street_id.to_string())
         .collect();
-    let access = street_access(conn, writer, campaign, &street_ids, now_ms)?;
+    let access = street_access(conn, writer, campaign, &street_ids, now_ms_i64())?;
     // Row locks in one global order: concurrent pushes queue instead of deadlocking, and a
     // bucket's seqs become visible in the order they are handed out.
     for (street_id, (verdict, _)) in access.iter().collect::<BTreeMap<_, _>>() {
@@ -176,7 +176,7 @@ pub fn ingest(
     }
     // The locks may have taken a while: judge clocks against the time they were granted,
     // and stamp history with it, so a record's history is in received order.
-    let now_ms = now_ms.max(crate::state::now_ms_i64());
+    let now_ms = now_ms_i64();
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     for d in decoded.iter().flatten() {
         wanted.insert(d.id.to_string());
