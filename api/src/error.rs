@@ -29,9 +29,26 @@ pub enum ApiError {
     /// Body or batch over its limit.
     #[error("{0}")]
     PayloadTooLarge(String),
-    /// Throttled.
+    /// Throttled; the client may try again after `retry_after_secs`.
+    #[error("{detail}")]
+    RateLimited {
+        /// Free text for people.
+        detail: String,
+        /// Seconds until a retry may succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// The request body did not arrive in time; nothing of it was applied.
     #[error("{0}")]
-    RateLimited(String),
+    RequestTimeout(String),
+    /// The database cannot be reached or is saturated; the client should retry after
+    /// `retry_after_secs`. Nothing of the request was applied.
+    #[error("{detail}")]
+    Unavailable {
+        /// Free text for people.
+        detail: String,
+        /// Seconds until a retry may succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// Route exists, method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -54,7 +71,9 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::RequestTimeout(_) => "request_timeout",
+            ApiError::Unavailable { .. } => "unavailable",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
@@ -64,6 +83,22 @@ impl ApiError {
     /// Shorthand for a 422.
     pub fn validation(message: impl Into<String>) -> Self {
         ApiError::Validation(message.into())
+    }
+
+    /// A 429 with `Retry-After`.
+    pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError::RateLimited {
+            detail: detail.into(),
+            retry_after_secs,
+        }
+    }
+
+    /// A 503 `unavailable` with `Retry-After`.
+    pub fn unavailable(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError::Unavailable {
+            detail: detail.into(),
+            retry_after_secs,
+        }
     }
 
     /// Shorthand for a 404.
@@ -108,7 +143,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -133,8 +170,19 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
-        if let ApiError::Unauthorized(_) = self {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            }
+            | ApiError::Unavailable {
+                retry_after_secs, ..
+            } => {
+                response.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
+            }
+            _ => {}
         }
         response.json(problem)
     }

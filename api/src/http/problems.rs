@@ -22,7 +22,9 @@ pub fn error_for_status(status: StatusCode) -> ApiError {
         409 => ApiError::Conflict(reason),
         413 => ApiError::PayloadTooLarge(reason),
         415 => ApiError::UnsupportedMediaType(reason),
-        429 => ApiError::RateLimited(reason),
+        408 => ApiError::RequestTimeout(reason),
+        429 => ApiError::rate_limited(reason, 60),
+        503 => ApiError::unavailable(reason, 5),
         500..=599 => ApiError::Internal(reason),
         _ => ApiError::Validation(reason),
     }

@@ -117,8 +117,9 @@ pub async fn login(
     let LoginRequest { username, password } = body::read_json(&req, payload).await?;
     let ip = client_ip(&req, state.trust_proxy);
     if state.throttle.is_blocked(&username, &ip, Instant::now()) {
-        return Err(ApiError::RateLimited(
-            "too many failed logins; try again later".into(),
+        return Err(ApiError::rate_limited(
+            "too many failed logins; try again later",
+            15 * 60,
         ));
     }
     let wanted = username.clone();
