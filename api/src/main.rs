@@ -15,6 +15,9 @@ Secrets and the first admin are read from the environment only, never from flags
   CANVASS_ADMIN_USERNAME   login of the first admin, created only when the database has no
                            user (default: admin)
   CANVASS_ADMIN_PASSWORD   its password (default: a random one, printed once on stderr)
+  CANVASS_REFRESH_GRACE_SECS
+                           seconds after its first use during which a refresh token may be
+                           presented again and answered like the first time (default: 60)
   RUST_LOG                 log filter, e.g. info or canvass_api=debug (default: info)";
 
 /// canvass: offline door-to-door campaign backend.
@@ -132,6 +135,12 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     settings.json_logs = args.log_json;
     settings.jwt_secret = env_secret("CANVASS_JWT_SECRET");
     settings.admin_password = env_secret("CANVASS_ADMIN_PASSWORD");
+    if let Ok(text) = std::env::var("CANVASS_REFRESH_GRACE_SECS") {
+        let secs: u64 = text.trim().parse().map_err(|_| {
+            format!("CANVASS_REFRESH_GRACE_SECS: {text:?} is not a number of seconds")
+        })?;
+        settings.refresh_grace = Duration::from_secs(secs);
+    }
     if let Ok(name) = std::env::var("CANVASS_ADMIN_USERNAME") {
         if !name.is_empty() {
             settings.admin_username = name;

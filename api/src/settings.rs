@@ -27,6 +27,9 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     /// Refresh token lifetime.
     pub refresh_token_ttl: Duration,
+    /// How long a spent refresh token may be presented again and answered like the first
+    /// time (`CANVASS_REFRESH_GRACE_SECS`).
+    pub refresh_grace: Duration,
     /// Failed logins per username in the window before 429.
     pub login_failures_per_username: usize,
     /// Failed logins per client address in the window before 429.
@@ -58,6 +61,7 @@ impl Settings {
             workers: 0,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_grace: Duration::from_secs(60),
             login_failures_per_username: 10,
             login_failures_per_ip: 100,
             cors_origins: Vec::new(),

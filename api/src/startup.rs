@@ -11,9 +11,12 @@ use secrecy::ExposeSecret;
 use sync_protocol::Clock;
 use uuid::Uuid;
 
+use crate::auth::hash_slots::HashSlots;
 use crate::auth::jwt::TokenKeys;
-use crate::auth::password;
+use crate::auth::refresh::SuccessorKey;
+use crate::auth::sessions::RefreshPolicy;
 use crate::auth::throttle::LoginThrottle;
+use crate::auth::{password, username};
 use crate::db::{history, server_settings, users, Db, DbConn};
 use crate::http::metrics::Metrics;
 use crate::http::{observe, problems};
@@ -28,6 +31,13 @@ pub fn open_and_migrate(settings: &Settings) -> Result<Db, String> {
     let ran = conn.migrate()?;
     if ran > 0 {
         tracing::info!(migrations = ran, "database migrated");
+    }
+    let kept_apart = conn
+        .write_transaction(users::fill_username_keys)
+        .map_err(|e| format!("cannot normalize stored usernames: {e}"))?;
+    for name in kept_apart {
+        tracing::warn!(username = %name, "username collides with an older one after \
+            normalization; it logs in with its exact spelling only");
     }
     Ok(db)
 }
@@ -55,6 +65,8 @@ fn ensure_first_admin(conn: &mut DbConn, settings: &Settings) -> Result<(), Stri
         Some(p) => (p.expose_secret().to_owned(), false),
         None => (random_text(18), true),
     };
+    username::check_new(&settings.admin_username)
+        .map_err(|e| format!("CANVASS_ADMIN_USERNAME: {e}"))?;
     password::check_new_password(&password).map_err(|e| format!("CANVASS_ADMIN_PASSWORD: {e}"))?;
     let row = users::UserRow {
         id: Uuid::new_v4().to_string(),
@@ -100,9 +112,14 @@ pub fn build_state(db: Db, settings: &Settings) -> Result<AppState, String> {
             settings.login_failures_per_username,
             settings.login_failures_per_ip,
         ),
+        hash_slots: HashSlots::per_core()?,
         dummy_password_hash: password::hash(&random_text(16)).map_err(|e| e.to_string())?,
         access_token_ttl: settings.access_token_ttl,
-        refresh_token_ttl: settings.refresh_token_ttl,
+        refresh: RefreshPolicy {
+            ttl: settings.refresh_token_ttl,
+            grace: settings.refresh_grace,
+            key: SuccessorKey::from_secret(&secret),
+        },
         trust_proxy: settings.trust_proxy,
         body_timeout: settings.body_timeout,
         clock: Mutex::new(clock),

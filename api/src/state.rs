@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use sync_protocol::{Clock, Hlc};
 
+use crate::auth::hash_slots::HashSlots;
 use crate::auth::jwt::TokenKeys;
+use crate::auth::sessions::RefreshPolicy;
 use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
@@ -21,12 +23,14 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Login throttling.
     pub throttle: LoginThrottle,
+    /// The cap on password hashes in flight.
+    pub hash_slots: HashSlots,
     /// A valid hash verified for unknown usernames, so timing does not tell them apart.
     pub dummy_password_hash: String,
     /// Access token lifetime.
     pub access_token_ttl: Duration,
-    /// Refresh token lifetime.
-    pub refresh_token_ttl: Duration,
+    /// Refresh token lifetime, grace window and successor key.
+    pub refresh: RefreshPolicy,
     /// Trust `X-Forwarded-For`.
     pub trust_proxy: bool,
     /// How long a JSON body may take to arrive.

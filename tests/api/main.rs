@@ -17,6 +17,8 @@ mod migrations;
 mod ops;
 mod roles;
 mod server;
+mod sessions;
 mod smoke;
 mod streets;
+mod usernames;
 mod users;

@@ -303,7 +303,7 @@ fn users_are_changed_by_admins_by_ward_leaders_for_their_volunteers_and_by_volun
     patch(
         &world.volunteer1.1,
         &world.volunteer1.0,
-        json!({"password": "mat-khau-lan-2"}),
+        json!({"password": "mat-khau-lan-2", "current_password": crate::common::world::PASSWORD}),
     )
     .expect(200);
     app.login("tnv.lan", "mat-khau-lan-2");

@@ -118,7 +118,7 @@ fn a_password_under_8_characters_is_422_counting_characters_not_bytes(app: TestA
 
 fn a_bad_username_is_422(app: TestApp) {
     let world = World::build(&app);
-    for username in ["", "has space", &"x".repeat(65)] {
+    for username in ["", "has space", &"x".repeat(65), "v1a\u{200B}"] {
         let resp = create_user(&app, &app.admin, username, "volunteer", Some(&world.ward1));
         assert_eq!(resp.status, 422, "{username:?}: {}", resp.text);
         resp.expect_problem(422, "validation");
@@ -266,7 +266,70 @@ fn patching_an_unknown_or_malformed_user_id_is_404(app: TestApp) {
     .expect_problem(404, "not_found");
 }
 
+fn a_user_changing_its_own_password_must_send_the_current_one(app: TestApp) {
+    let id = text(
+        &create_user(&app, &app.admin, "admin.2", "admin", None)
+            .expect(201)
+            .body,
+        "id",
+    );
+    let path = format!("/api/v1/users/{id}");
+    let token = app.login("admin.2", PASSWORD);
+    app.patch(&path, &token, &json!({"password": "mat-khau-moi-456"}))
+        .expect_problem(422, "validation");
+    app.patch(
+        &path,
+        &token,
+        &json!({"password": "mat-khau-moi-456", "current_password": "not-the-password"}),
+    )
+    .expect_problem(422, "validation");
+    app.login("admin.2", PASSWORD);
+    app.patch(
+        &path,
+        &token,
+        &json!({"password": "mat-khau-moi-456", "current_password": PASSWORD}),
+    )
+    .expect(200);
+    app.login_resp("admin.2", PASSWORD)
+        .expect_problem(401, "unauthorized");
+    app.login("admin.2", "mat-khau-moi-456");
+    // An admin setting another user's password needs no current password.
+    app.patch(&path, &app.admin, &json!({"password": PASSWORD}))
+        .expect(200);
+    app.login("admin.2", PASSWORD);
+}
+
+fn a_wrong_current_password_counts_as_a_failed_login(app: TestApp) {
+    let id = text(
+        &create_user(&app, &app.admin, "admin.2", "admin", None)
+            .expect(201)
+            .body,
+        "id",
+    );
+    let path = format!("/api/v1/users/{id}");
+    let token = app.login("admin.2", PASSWORD);
+    let guess = |current: &str| {
+        app.patch(
+            &path,
+            &token,
+            &json!({"password": "mat-khau-moi-456", "current_password": current}),
+        )
+    };
+    for n in 0..10 {
+        guess(&format!("guess-number-{n}")).expect_problem(422, "validation");
+    }
+    let throttled = guess(PASSWORD).expect_problem(429, "rate_limited");
+    assert!(throttled.header("retry-after").is_some());
+    app.login_resp("admin.2", PASSWORD)
+        .expect_problem(429, "rate_limited");
+    // The throttle is the user's, not the caller's: other users log in.
+    app.login_resp("admin", crate::common::ADMIN_PASSWORD)
+        .expect(200);
+}
+
 crate::both_backends!(
+    a_user_changing_its_own_password_must_send_the_current_one,
+    a_wrong_current_password_counts_as_a_failed_login,
     an_admin_creates_a_volunteer_and_gets_201_with_the_user,
     every_role_can_be_created_on_an_area_of_the_right_level,
     a_role_on_an_area_of_the_wrong_level_is_422,

@@ -7,5 +7,6 @@ mod common;
 
 mod hostile;
 mod hygiene;
+mod logins;
 mod matrix;
 mod tokens;

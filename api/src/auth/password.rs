@@ -1,7 +1,14 @@
 //! Argon2id password hashing.
+//!
+//! Each thread that hashes keeps one Argon2 working memory (19 MiB with the default
+//! parameters) and reuses it, instead of allocating and freeing 19 MiB per hash: the
+//! allocator would keep freed buffers resident in per-thread arenas, which under a login
+//! flood added up to gigabytes (see `hash_slots`).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
-use argon2::{Argon2, PasswordVerifier};
+use std::cell::RefCell;
+
+use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -9,6 +16,34 @@ use crate::error::{ApiError, ApiResult};
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest accepted password, in characters (bounds the hashing cost of hostile input).
 pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Working memory at most this large is kept per thread; larger (a stored hash made with
+/// other parameters) is allocated for the one hash.
+const KEPT_BLOCKS: usize = Params::DEFAULT_M_COST as usize;
+
+thread_local! {
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs Argon2 into `out` with this thread's working memory.
+fn compute(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    let needed = argon2.params().block_count();
+    if needed > KEPT_BLOCKS {
+        return argon2.hash_password_into(password, salt, out);
+    }
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < needed {
+            memory.resize(needed, Block::default());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
+    })
+}
 
 /// Checks a new password's length.
 pub fn check_new_password(password: &str) -> ApiResult<()> {
@@ -29,18 +64,96 @@ pub fn check_new_password(password: &str) -> ApiResult<()> {
 /// Hashes a password into a PHC string (Argon2id, default parameters, random salt).
 pub fn hash(password: &str) -> ApiResult<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(ApiError::internal)
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .map_err(ApiError::internal)?;
+    let params = Params::default();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    compute(&argon2, password.as_bytes(), salt_bytes, &mut out).map_err(ApiError::internal)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: (&params).try_into().map_err(ApiError::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(ApiError::internal)?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies a password against a PHC string; a malformed hash never matches.
 pub fn verify(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    matches(password, phc).unwrap_or(false)
+}
+
+fn matches(password: &str, phc: &str) -> Option<bool> {
+    let parsed = PasswordHash::new(phc).ok()?;
+    let expected = parsed.hash?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(number) => Version::try_from(number).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).ok()?;
+    let mut salt_bytes = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_bytes).ok()?;
+    let mut out = vec![0u8; expected.len()];
+    compute(
+        &Argon2::new(algorithm, version, params),
+        password.as_bytes(),
+        salt,
+        &mut out,
+    )
+    .ok()?;
+    // `Output` compares in constant time.
+    Some(Output::new(&out).ok()? == expected)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    #[test]
+    fn hashes_agree_with_the_stock_argon2_both_ways_and_memory_is_reused_safely() {
+        let ours = hash("mật khẩu 1").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password("mật khẩu 1".as_bytes(), &parsed)
+            .is_ok());
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+
+        let salt = SaltString::generate(&mut OsRng);
+        let stock = Argon2::default()
+            .hash_password(b"password-2", &salt)
+            .unwrap()
+            .to_string();
+        // The same thread's memory, dirty from the hashes above, gives the same answers.
+        for _ in 0..2 {
+            assert!(verify("password-2", &stock));
+            assert!(!verify("password-3", &stock));
+            assert!(verify("mật khẩu 1", &ours));
+        }
+        // Other parameters (a smaller memory) verify too.
+        let small = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"password-4", &salt)
+        .unwrap()
+        .to_string();
+        assert!(verify("password-4", &small));
+        assert!(!verify("password-4", "not a hash"));
+        assert!(!verify(
+            "password-4",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"
+        ));
     }
 }

@@ -18,6 +18,7 @@ pub mod assignments;
 pub mod campaigns;
 pub mod counters;
 pub mod history;
+pub mod login_attempts;
 pub mod pool;
 pub mod progress_visits;
 pub mod records;

@@ -28,6 +28,7 @@ diesel::table! {
         password_hash -> Text,
         disabled -> Bool,
         created_at -> BigInt,
+        username_key -> Nullable<Text>,
     }
 }
 
@@ -40,6 +41,16 @@ diesel::table! {
         used -> Bool,
         revoked -> Bool,
         created_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> Text,
+        username_key -> Text,
+        client_key -> Text,
+        at -> BigInt,
     }
 }
 

@@ -19,10 +19,12 @@ pub struct RefreshTokenRow {
     pub expires_at: i64,
     /// Already exchanged.
     pub used: bool,
-    /// Revoked by logout or reuse.
+    /// Revoked by logout, reuse, a disable or a new password.
     pub revoked: bool,
     /// Unix ms.
     pub created_at: i64,
+    /// When it was first exchanged (Unix ms), for the grace window.
+    pub used_at: Option<i64>,
 }
 
 /// Stores a new token.
@@ -42,24 +44,46 @@ pub fn find(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<RefreshTo
         .optional()
 }
 
-/// Marks a live token used; false when it was already used or revoked (a reuse), which
-/// holds even under concurrent refreshes because the check and the write are one statement.
-pub fn consume(conn: &mut DbConn, token_hash: &str) -> QueryResult<bool> {
+/// Marks a live, unexpired token used at `now`; false when it was already used, revoked or
+/// expired. The check and the write are one statement, so of two concurrent exchanges of
+/// one token exactly one gets true, on one process or several: PostgreSQL makes the second
+/// UPDATE wait for the first's row lock and then re-check the row.
+pub fn consume(conn: &mut DbConn, token_hash: &str, now: i64) -> QueryResult<bool> {
     let changed = diesel::update(
         refresh_tokens::table
             .find(token_hash)
             .filter(refresh_tokens::used.eq(false))
-            .filter(refresh_tokens::revoked.eq(false)),
+            .filter(refresh_tokens::revoked.eq(false))
+            .filter(refresh_tokens::expires_at.gt(now)),
     )
-    .set(refresh_tokens::used.eq(true))
+    .set((
+        refresh_tokens::used.eq(true),
+        refresh_tokens::used_at.eq(Some(now)),
+    ))
     .execute(conn)?;
     Ok(changed == 1)
 }
 
 /// Revokes every token of a login.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<()> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))
-        .set(refresh_tokens::revoked.eq(true))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked.eq(false)),
+    )
+    .set(refresh_tokens::revoked.eq(true))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Revokes every token of every login of a user.
+pub fn revoke_user(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked.eq(false)),
+    )
+    .set(refresh_tokens::revoked.eq(true))
+    .execute(conn)
+    .map(|_| ())
 }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::schema::users;
 use super::DbConn;
+use crate::auth::username::key as username_key;
 use crate::model::{stored_uuid, User};
 
 /// A stored user.
@@ -62,10 +63,15 @@ pub fn role_text(role: sync_protocol::Role) -> String {
     }
 }
 
-/// Stores a new user.
+/// Stores a new user under the normalized form of its username, which the database keeps
+/// unique: of two concurrent creations of `Bob` and `bob`, one fails with a unique
+/// violation.
 pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
     diesel::insert_into(users::table)
-        .values(row)
+        .values((
+            row,
+            users::username_key.eq(Some(username_key(&row.username))),
+        ))
         .execute(conn)
         .map(|_| ())
 }
@@ -79,13 +85,59 @@ pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<UserRow>> {
         .optional()
 }
 
-/// A user by login name.
-pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
-    users::table
-        .filter(users::username.eq(username))
+/// The user a login name means: the one whose normalized username equals the name's. A
+/// user whose exact spelling equals the name comes first; that only matters for users kept
+/// apart by [`fill_username_keys`].
+pub fn find_for_login(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
+    let rows = users::table
+        .filter(
+            users::username
+                .eq(username)
+                .or(users::username_key.eq(username_key(username))),
+        )
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+        .load(conn)?;
+    let exact = rows.iter().position(|row| row.username == username);
+    Ok(rows.into_iter().nth(exact.unwrap_or(0)))
+}
+
+/// Whether a username is taken, after normalization.
+pub fn username_taken(conn: &mut DbConn, username: &str) -> QueryResult<bool> {
+    let count: i64 = users::table
+        .filter(users::username_key.eq(username_key(username)))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Gives every user stored before usernames were normalized its normalized key, oldest
+/// user first. When two such users share one key (`Lan` and `lan` were distinct before),
+/// the older keeps it and the younger gets a key no login name can have (a space and its
+/// id), so it still logs in with its exact spelling only. Returns the usernames so kept
+/// apart. Idempotent, and safe when several processes start at once.
+pub fn fill_username_keys(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    let missing: Vec<(String, String)> = users::table
+        .filter(users::username_key.is_null())
+        .order((users::created_at.asc(), users::id.asc()))
+        .select((users::id, users::username))
+        .load(conn)?;
+    let mut kept_apart = Vec::new();
+    for (id, username) in missing {
+        let mut key = username_key(&username);
+        let taken: i64 = users::table
+            .filter(users::username_key.eq(&key))
+            .filter(users::id.ne(&id))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            key = format!(" {id}");
+            kept_apart.push(username);
+        }
+        diesel::update(users::table.find(&id).filter(users::username_key.is_null()))
+            .set(users::username_key.eq(Some(key)))
+            .execute(conn)?;
+    }
+    Ok(kept_apart)
 }
 
 /// Whether any user exists (the first admin is created only on an empty database).

@@ -1,18 +1,16 @@
 //! `POST /auth/login`, `/auth/refresh`, `/auth/logout`, `GET /me` (contract section 3).
 
-use std::time::Instant;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::access::Endpoint;
+use crate::auth::client_addr::client_key;
 use crate::auth::jwt::Claims;
-use crate::auth::{password, refresh, Caller};
-use crate::db::pool::run_blocking;
-use crate::db::tokens::{self, RefreshTokenRow};
-use crate::db::{users, DbConn};
+use crate::auth::sessions::{self, Exchange};
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{username, Caller};
+use crate::db::users;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::model::User;
@@ -27,11 +25,22 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// Refresh or logout request.
+/// Refresh request.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {
     /// The refresh token.
     pub refresh_token: String,
+}
+
+/// Logout request: the refresh token of one login, or `all: true` for every login.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LogoutRequest {
+    /// The refresh token of the login to end.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// End every login of the caller (a lost phone).
+    #[serde(default)]
+    pub all: Option<bool>,
 }
 
 /// Tokens answered by login and refresh.
@@ -49,40 +58,14 @@ pub struct TokenResponse {
     pub user: User,
 }
 
-fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
-    let info = req.connection_info();
-    let ip = if trust_proxy {
-        info.realip_remote_addr()
-    } else {
-        info.peer_addr()
-    };
-    ip.unwrap_or("unknown").to_owned()
-}
-
-/// Stores a new refresh token in `family` and signs an access token.
-fn issue_tokens(
-    conn: &mut DbConn,
+/// The wire answer for a user and its new refresh token, with a fresh access token.
+fn token_response(
     state: &AppState,
     user: &users::UserRow,
-    family_id: &str,
+    refresh_token: String,
 ) -> ApiResult<TokenResponse> {
-    let now = now_ms_i64();
-    let refresh_token = refresh::new_token();
-    let refresh_ttl_ms = i64::try_from(state.refresh_token_ttl.as_millis()).unwrap_or(i64::MAX);
-    tokens::insert(
-        conn,
-        &RefreshTokenRow {
-            token_hash: refresh::hash(&refresh_token),
-            family_id: family_id.to_owned(),
-            user_id: user.id.clone(),
-            expires_at: now.saturating_add(refresh_ttl_ms),
-            used: false,
-            revoked: false,
-            created_at: now,
-        },
-    )?;
     let ttl = state.access_token_ttl.as_secs();
-    let now_s = now / 1000;
+    let now_s = now_ms_i64() / 1000;
     let claims = Claims {
         sub: user.id.clone(),
         role: user.role.clone(),
@@ -108,62 +91,61 @@ fn wrong_credentials() -> ApiError {
 /// Log in with a username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
-              (status = 429, body = crate::error::Problem)))]
+              (status = 429, body = crate::error::Problem),
+              (status = 503, body = crate::error::Problem)))]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body::read_json(&req, payload).await?;
-    let ip = client_ip(&req, state.trust_proxy);
-    if state.throttle.is_blocked(&username, &ip, Instant::now()) {
-        return Err(ApiError::rate_limited(
-            "too many failed logins; try again later",
-            15 * 60,
-        ));
-    }
-    let wanted = username.clone();
-    let found = state
+    let client = client_key(&req, state.trust_proxy);
+    let shared = state.clone();
+    // The attempt is counted before the password is checked (see `auth::throttle`).
+    let (attempt, found) = state
         .db
-        .read(move |conn| {
+        .write(move |conn| {
+            let attempt = shared
+                .throttle
+                .begin(conn, &username::key(&username), &client, now_ms_i64())?
+                .into_result()?;
             // No stored username holds a control character, and PostgreSQL refuses U+0000
             // in a query: such a name is unknown without asking the database.
-            if body::has_control(&wanted) {
-                return Ok(None);
-            }
-            Ok(users::find_by_username(conn, &wanted)?)
+            let found = if body::has_control(&username) {
+                None
+            } else {
+                users::find_for_login(conn, &username)?
+            };
+            Ok((attempt, found))
         })
         .await?;
-    let dummy = state.dummy_password_hash.clone();
-    let candidate = found.clone();
-    let password_ok = run_blocking(move || {
-        // An unknown username still costs one verification, so timing does not reveal it.
-        let hash = candidate
-            .as_ref()
-            .map_or(dummy.as_str(), |user| user.password_hash.as_str());
-        Ok(password::verify(&password, hash) && candidate.is_some())
-    })
-    .await?;
-    let user = match found {
-        Some(user) if password_ok && !user.disabled => user,
-        _ => {
-            state
-                .throttle
-                .record_failure(&username, &ip, Instant::now());
-            return Err(wrong_credentials());
+    state.throttle.prune_if_due(&state.db, now_ms_i64()).await;
+    // An unknown username still costs one verification, so timing does not reveal it.
+    let hash = found.as_ref().map_or_else(
+        || state.dummy_password_hash.clone(),
+        |user| user.password_hash.clone(),
+    );
+    let password_ok = match state.hash_slots.verify(password, hash).await {
+        Ok(ok) => ok,
+        Err(err) => {
+            LoginThrottle::take_back(&state.db, attempt).await;
+            return Err(err);
         }
     };
-    let state2 = state.clone();
+    let user = match found {
+        Some(user) if password_ok && !user.disabled => user,
+        _ => return Err(wrong_credentials()),
+    };
+    let shared = state.clone();
     let response = state
         .db
-        .write(move |conn| issue_tokens(conn, &state2, &user, &Uuid::new_v4().to_string()))
+        .write(move |conn| {
+            LoginThrottle::forgive(conn, &attempt)?;
+            let refresh_token = sessions::start(conn, &shared.refresh, &user, now_ms_i64())?;
+            token_response(&shared, &user, refresh_token)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(response))
-}
-
-enum RefreshOutcome {
-    Issued(Box<TokenResponse>),
-    Refused(&'static str),
 }
 
 /// Exchange a refresh token for new tokens; the old one stops working.
@@ -175,46 +157,27 @@ pub async fn refresh_tokens(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let request: RefreshRequest = body::read_json(&req, payload).await?;
-    let token_hash = refresh::hash(&request.refresh_token);
-    let state2 = state.clone();
-    let outcome =
-        state
-            .db
-            .write(move |conn| {
-                let Some(row) = tokens::find(conn, &token_hash)? else {
-                    return Ok(RefreshOutcome::Refused("unknown refresh token"));
-                };
-                if !tokens::consume(conn, &token_hash)? {
-                    // A reused token means it leaked or a phone misbehaved: end the whole login.
-                    tokens::revoke_family(conn, &row.family_id)?;
-                    return Ok(RefreshOutcome::Refused(
-                        "refresh token already used; login revoked",
-                    ));
-                }
-                if row.expires_at <= now_ms_i64() {
-                    return Ok(RefreshOutcome::Refused("refresh token expired"));
-                }
-                let user = users::find(conn, crate::model::stored_uuid(&row.user_id))?;
-                match user {
-                    Some(user) if !user.disabled => Ok(RefreshOutcome::Issued(Box::new(
-                        issue_tokens(conn, &state2, &user, &row.family_id)?,
-                    ))),
-                    _ => {
-                        tokens::revoke_family(conn, &row.family_id)?;
-                        Ok(RefreshOutcome::Refused("user unknown or disabled"))
-                    }
-                }
-            })
-            .await?;
+    let shared = state.clone();
+    let outcome = state
+        .db
+        .write(move |conn| {
+            sessions::exchange(conn, &shared.refresh, &request.refresh_token, now_ms_i64())
+        })
+        .await?;
     match outcome {
-        RefreshOutcome::Issued(response) => Ok(HttpResponse::Ok().json(response)),
-        RefreshOutcome::Refused(why) => Err(ApiError::Unauthorized(why.into())),
+        Exchange::Rotated {
+            refresh_token,
+            user,
+        } => Ok(HttpResponse::Ok().json(token_response(&state, &user, refresh_token)?)),
+        Exchange::Refused(why) => Err(ApiError::Unauthorized(why.into())),
     }
 }
 
-/// End a login: its refresh tokens stop working.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204), (status = 401, body = crate::error::Problem)),
+/// End one login (`refresh_token`) or every login of the caller (`all: true`): their
+/// refresh tokens stop working.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = LogoutRequest,
+    responses((status = 204), (status = 401, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn logout(
     req: HttpRequest,
@@ -223,20 +186,27 @@ pub async fn logout(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::Me)?;
-    let request: RefreshRequest = body::read_json(&req, payload).await?;
-    let token_hash = refresh::hash(&request.refresh_token);
+    let request: LogoutRequest = body::read_json(&req, payload).await?;
     let caller_id = caller.user.id.clone();
-    state
-        .db
-        .write(move |conn| {
-            if let Some(row) = tokens::find(conn, &token_hash)? {
-                if row.user_id == caller_id {
-                    tokens::revoke_family(conn, &row.family_id)?;
-                }
-            }
-            Ok(())
-        })
-        .await?;
+    match (request.all, request.refresh_token) {
+        (Some(true), _) => {
+            state
+                .db
+                .write(move |conn| sessions::end_all(conn, &caller_id))
+                .await?
+        }
+        (_, Some(token)) => {
+            state
+                .db
+                .write(move |conn| sessions::end_login(conn, &caller_id, &token))
+                .await?
+        }
+        (_, None) => {
+            return Err(ApiError::validation(
+                "send the refresh_token of the login to end, or \"all\": true",
+            ))
+        }
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

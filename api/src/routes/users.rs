@@ -6,9 +6,12 @@ use sync_protocol::Role;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
 use crate::access::{Endpoint, Grant};
-use crate::auth::{password, Caller};
-use crate::db::pool::run_blocking;
+use crate::auth::client_addr::client_key;
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{password, sessions, username, Caller};
 use crate::db::users::{self, UserChanges, UserRow};
 use crate::db::{areas, DbConn};
 use crate::error::{ApiError, ApiResult};
@@ -19,7 +22,8 @@ use crate::state::{now_ms_i64, AppState};
 /// Body of `POST /users`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUser {
-    /// Login name: 1–64 characters, no white space.
+    /// Login name: 1–64 characters without white space, control or format characters;
+    /// unique after Unicode NFKC and lower-casing.
     pub username: String,
     /// At least 8 characters.
     pub password: String,
@@ -42,10 +46,13 @@ pub struct UserPatch {
     /// New shown name.
     #[serde(default)]
     pub display_name: Option<String>,
-    /// New password.
+    /// New password. Ends every login of the user.
     #[serde(default)]
     pub password: Option<String>,
-    /// Disable or enable.
+    /// The caller's present password, required when it changes its own.
+    #[serde(default)]
+    pub current_password: Option<String>,
+    /// Disable or enable. Disabling ends every login of the user.
     #[serde(default)]
     pub disabled: Option<bool>,
 }
@@ -57,21 +64,6 @@ pub struct UserFilter {
     pub role: Option<String>,
     /// Only users in this area's subtree.
     pub area_id: Option<String>,
-}
-
-fn check_username(username: &str) -> ApiResult<()> {
-    let chars = username.chars().count();
-    if chars == 0
-        || chars > 64
-        || username
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(ApiError::validation(
-            "username must have 1 to 64 characters and no white space",
-        ));
-    }
-    Ok(())
 }
 
 fn check_display_name(name: &str) -> ApiResult<()> {
@@ -131,15 +123,14 @@ pub async fn create(
             "a ward leader may only create volunteers of its ward",
         ));
     }
-    check_username(&new.username)?;
+    username::check_new(&new.username)?;
     password::check_new_password(&new.password)?;
     let display_name = new
         .display_name
         .clone()
         .unwrap_or_else(|| new.username.clone());
     check_display_name(&display_name)?;
-    let password = new.password.clone();
-    let password_hash = run_blocking(move || password::hash(&password)).await?;
+    let password_hash = state.hash_slots.hash(new.password.clone()).await?;
     let row = UserRow {
         id: Uuid::new_v4().to_string(),
         username: new.username.clone(),
@@ -154,10 +145,16 @@ pub async fn create(
         .db
         .write(move |conn| {
             check_role_area(conn, new.role, new.area_id)?;
-            if users::find_by_username(conn, &row.username)?.is_some() {
-                return Err(ApiError::Conflict("username is taken".into()));
+            // The unique index decides between concurrent creations; this check only
+            // spares the common case a failed insert.
+            let taken = || ApiError::Conflict("username is taken".into());
+            if users::username_taken(conn, &row.username)? {
+                return Err(taken());
             }
-            users::insert(conn, &row)?;
+            users::insert(conn, &row).map_err(|err| match err {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => taken(),
+                other => other.into(),
+            })?;
             Ok(row.to_api())
         })
         .await?;
@@ -259,10 +256,16 @@ pub async fn update(
     let password_hash = match patch.password {
         Some(password) => {
             password::check_new_password(&password)?;
-            Some(run_blocking(move || password::hash(&password)).await?)
+            if target.id == caller.user.id {
+                confirm_own_password(&req, &state, &target, patch.current_password).await?;
+            }
+            Some(state.hash_slots.hash(password).await?)
         }
         None => None,
     };
+    // Disabling a user or setting its password ends every login it has (a lost phone);
+    // enabling it again brings none back.
+    let end_logins = password_hash.is_some() || patch.disabled == Some(true);
     let changes = UserChanges {
         display_name: patch.display_name,
         password_hash,
@@ -270,7 +273,56 @@ pub async fn update(
     };
     let user = state
         .db
-        .write(move |conn| Ok(users::update(conn, id, &changes)?.to_api()))
+        .write(move |conn| {
+            let user = users::update(conn, id, &changes)?;
+            if end_logins {
+                sessions::end_all(conn, &user.id)?;
+            }
+            Ok(user.to_api())
+        })
         .await?;
     Ok(HttpResponse::Ok().json(user))
+}
+
+/// A user changing its own password proves it knows the present one. A wrong one counts
+/// as a failed login of that user, so a stolen access token cannot guess it freely.
+async fn confirm_own_password(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    user: &UserRow,
+    current: Option<String>,
+) -> ApiResult<()> {
+    let current = current.ok_or_else(|| {
+        ApiError::validation("current_password is required to change your own password")
+    })?;
+    let client = client_key(req, state.trust_proxy);
+    let key = username::key(&user.username);
+    let shared = state.clone();
+    let attempt = state
+        .db
+        .write(move |conn| {
+            shared
+                .throttle
+                .begin(conn, &key, &client, now_ms_i64())?
+                .into_result()
+        })
+        .await?;
+    let right = match state
+        .hash_slots
+        .verify(current, user.password_hash.clone())
+        .await
+    {
+        Ok(right) => right,
+        Err(err) => {
+            LoginThrottle::take_back(&state.db, attempt).await;
+            return Err(err);
+        }
+    };
+    if !right {
+        return Err(ApiError::validation("current_password is wrong"));
+    }
+    state
+        .db
+        .write(move |conn| Ok(LoginThrottle::forgive(conn, &attempt)?))
+        .await
 }
