@@ -12,26 +12,27 @@ use std::time::Instant;
 use canvass_api::db::campaigns::CampaignRow;
 use canvass_api::db::records::RecordRow;
 use canvass_api::db::{areas, campaigns, records, streets, DbConn, DbTarget};
+use canvass_api::model::{AreaId, CampaignId, Level, RecordId, StreetId, UserId};
 use canvass_api::sync::ingest::{ingest, Writer};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use serde_json::json;
-use sync_protocol::{household_id, Change, Role};
+use sync_protocol::{household_id, Change, Kind, RecordState, Role};
 use uuid::Uuid;
 
 const BATCH: usize = 1000;
 const BATCHES: usize = 10;
 
-fn seed(conn: &mut DbConn) -> (CampaignRow, Vec<String>) {
-    let province = Uuid::new_v4().to_string();
-    let ward = Uuid::new_v4().to_string();
+fn seed(conn: &mut DbConn) -> (CampaignRow, Vec<StreetId>) {
+    let province = AreaId::new_v4();
+    let ward = AreaId::new_v4();
     areas::insert(
         conn,
         &areas::AreaRow {
-            id: province.clone(),
+            id: province,
             code: "74".into(),
             name: "P".into(),
-            level: "province".into(),
+            level: Level::Province,
             parent_id: None,
         },
     )
@@ -39,21 +40,21 @@ fn seed(conn: &mut DbConn) -> (CampaignRow, Vec<String>) {
     areas::insert(
         conn,
         &areas::AreaRow {
-            id: ward.clone(),
+            id: ward,
             code: "25741".into(),
             name: "W".into(),
-            level: "ward".into(),
-            parent_id: Some(province.clone()),
+            level: Level::Ward,
+            parent_id: Some(province),
         },
     )
     .unwrap();
-    let street_ids: Vec<String> = (0..20).map(|_| Uuid::new_v4().to_string()).collect();
+    let street_ids: Vec<StreetId> = (0..20).map(|_| StreetId::new_v4()).collect();
     let rows: Vec<streets::StreetRow> = street_ids
         .iter()
         .enumerate()
         .map(|(n, id)| streets::StreetRow {
-            id: id.clone(),
-            ward_id: ward.clone(),
+            id: *id,
+            ward_id: ward,
             code: format!("S{n}"),
             name: "S".into(),
             last_seq: 0,
@@ -61,13 +62,13 @@ fn seed(conn: &mut DbConn) -> (CampaignRow, Vec<String>) {
         .collect();
     streets::insert_many(conn, &rows).unwrap();
     let campaign = CampaignRow {
-        id: Uuid::new_v4().to_string(),
+        id: CampaignId::new_v4(),
         name: "bench".into(),
         area_id: province,
         target_ratio: 0.6,
-        starts_on: "2020-08-17".into(),
-        deadline: "2020-08-20".into(),
-        timezone: "Asia/Ho_Chi_Minh".into(),
+        starts_on: "2020-08-17".parse().unwrap(),
+        deadline: "2020-08-20".parse().unwrap(),
+        timezone: chrono_tz::Asia::Ho_Chi_Minh,
         created_at: 0,
     };
     campaigns::insert(conn, &campaign).unwrap();
@@ -75,19 +76,19 @@ fn seed(conn: &mut DbConn) -> (CampaignRow, Vec<String>) {
 }
 
 /// A push's worth of changes: households and a visit to each, spread over the streets.
-fn changes(streets: &[String], batch: usize, now_ms: u64) -> Vec<Change> {
+fn changes(streets: &[StreetId], batch: usize, now_ms: u64) -> Vec<Change> {
     let mut out = Vec::with_capacity(BATCH);
     for n in 0..BATCH / 2 {
         let street = &streets[n % streets.len()];
         let house = format!("{batch}/{n}");
-        let household = household_id(Uuid::parse_str(street).unwrap(), &house).unwrap();
+        let household = household_id(street.uuid(), &house).unwrap();
         let hlc = format!("{now_ms:013}-{:04x}-bench", n % 65536);
         let make = |value| serde_json::from_value::<Change>(value).unwrap();
         out.push(make(
-            json!({"kind": "household", "id": household, "street_id": street,
+            json!({"kind": "household", "id": household, "street_id": street.uuid(),
             "fields": {"house_number": {"value": house, "hlc": hlc}}}),
         ));
-        out.push(make(json!({"kind": "visit", "id": Uuid::new_v4(), "street_id": street, "household_id": household,
+        out.push(make(json!({"kind": "visit", "id": Uuid::new_v4(), "street_id": street.uuid(), "household_id": household,
             "fields": {"outcome": {"value": "installed_now", "hlc": hlc},
                        "visited_at": {"value": "2020-08-18T09:30:00+07:00", "hlc": hlc},
                        "smartphone_users": {"value": 3, "hlc": hlc}, "app_users": {"value": 2, "hlc": hlc}}})));
@@ -95,19 +96,19 @@ fn changes(streets: &[String], batch: usize, now_ms: u64) -> Vec<Change> {
     out
 }
 
-fn raw_rows(streets: &[String], ward: &str, batch: usize) -> Vec<RecordRow> {
+fn raw_rows(streets: &[StreetId], ward: AreaId, batch: usize) -> Vec<RecordRow> {
     (0..BATCH)
         .map(|n| RecordRow {
-            id: Uuid::new_v4().to_string(),
-            kind: "household".into(),
-            street_id: streets[n % streets.len()].clone(),
-            ward_id: ward.to_owned(),
+            id: RecordId::new_v4(),
+            kind: Kind::Household,
+            street_id: streets[n % streets.len()],
+            ward_id: ward,
             household_id: None,
             campaign_id: None,
             volunteer_id: None,
             // Below every seq the ingest hands out, so both runs share the table.
             seq: -i64::try_from(batch * BATCH + n + 1).unwrap(),
-            state: json!({"house_number": {"value": format!("{batch}/{n}"), "hlc": "1597742400000-0000-bench"}}).to_string(),
+            state: serde_json::from_value::<RecordState>(json!({"house_number": {"value": format!("{batch}/{n}"), "hlc": "1597742400000-0000-bench"}})).unwrap(),
             deleted: false,
             house_number: Some(format!("{batch}/{n}")),
             outcome: None,
@@ -126,12 +127,12 @@ fn measure(name: &str, url: &str) {
     let mut conn = target.connect().unwrap();
     conn.migrate().unwrap();
     let (campaign, streets) = seed(&mut conn);
-    let ward: String = streets::find_text(&mut conn, &streets[0])
+    let ward = streets::find(&mut conn, streets[0])
         .unwrap()
         .unwrap()
         .ward_id;
     let writer = Writer {
-        user_id: Uuid::new_v4(),
+        user_id: UserId::new_v4(),
         role: Role::Admin,
         area_id: None,
         device_id: "bench".into(),
@@ -140,7 +141,7 @@ fn measure(name: &str, url: &str) {
 
     let started = Instant::now();
     for batch in 0..BATCHES {
-        let rows = raw_rows(&streets, &ward, batch);
+        let rows = raw_rows(&streets, ward, batch);
         conn.write_transaction(|c| records::upsert_many(c, &rows))
             .unwrap();
     }

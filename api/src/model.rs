@@ -1,9 +1,17 @@
-//! The resources of the contract as they travel on the wire (sections 4 and 5).
+//! The resources of the contract as they travel on the wire (sections 4 and 5), and the
+//! typed ids that `db/` decodes stored rows into.
+
+mod ids;
+
+use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use sync_protocol::Role;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+pub use ids::{AreaId, AssignmentId, CampaignId, RecordId, StreetId, UserId};
 
 /// `User` of section 4.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -65,6 +73,22 @@ impl Level {
                 | (Level::District, Some(Level::Province))
                 | (Level::Ward, Some(Level::District | Level::Province))
         )
+    }
+}
+
+/// The stored and wire text.
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses the stored and wire text.
+impl FromStr for Level {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Level, String> {
+        Level::parse(text).ok_or_else(|| format!("{text:?} is not a level"))
     }
 }
 
@@ -157,17 +181,7 @@ pub struct HouseholdImportCounts {
     pub existing: u64,
 }
 
-/// Formats Unix milliseconds as RFC 3339 UTC with milliseconds.
-pub fn rfc3339_ms(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// Parses a stored UUID; stored ids are written by this server, so a bad one is a bug.
-pub fn stored_uuid(text: &str) -> Uuid {
-    Uuid::parse_str(text).unwrap_or_else(|_| {
-        tracing::error!(id = text, "malformed id in the database");
-        Uuid::nil()
-    })
+/// Formats a time as RFC 3339 UTC with milliseconds.
+pub fn rfc3339_ms(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -9,7 +9,6 @@ use base64::Engine;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use sync_protocol::Clock;
-use uuid::Uuid;
 
 use crate::auth::hash_slots::HashSlots;
 use crate::auth::jwt::TokenKeys;
@@ -20,6 +19,7 @@ use crate::auth::{password, username};
 use crate::db::{history, server_settings, users, Db, DbConn};
 use crate::http::metrics::Metrics;
 use crate::http::{observe, problems};
+use crate::model::UserId;
 use crate::settings::Settings;
 use crate::state::{now_ms_i64, AppState, SERVER_NODE};
 use crate::sync::ingest::MAX_SKEW_MS;
@@ -69,10 +69,10 @@ fn ensure_first_admin(conn: &mut DbConn, settings: &Settings) -> Result<(), Stri
         .map_err(|e| format!("CANVASS_ADMIN_USERNAME: {e}"))?;
     password::check_new_password(&password).map_err(|e| format!("CANVASS_ADMIN_PASSWORD: {e}"))?;
     let row = users::UserRow {
-        id: Uuid::new_v4().to_string(),
+        id: UserId::new_v4(),
         username: settings.admin_username.clone(),
         display_name: "Administrator".into(),
-        role: "admin".into(),
+        role: sync_protocol::Role::Admin,
         area_id: None,
         password_hash: password::hash(&password).map_err(|e| e.to_string())?,
         disabled: false,
@@ -98,10 +98,7 @@ pub fn build_state(db: Db, settings: &Settings) -> Result<AppState, String> {
     ensure_first_admin(&mut conn, settings)?;
     let mut clock = Clock::new(SERVER_NODE, MAX_SKEW_MS).map_err(|e| e.to_string())?;
     if let Some(max) = history::max_hlc(&mut conn).map_err(|e| e.to_string())? {
-        match max.parse() {
-            Ok(hlc) => clock.witness(&hlc),
-            Err(err) => return Err(format!("stored HLC {max:?} is malformed: {err}")),
-        }
+        clock.witness(&max);
     }
     drop(conn);
     Ok(AppState {

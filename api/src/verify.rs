@@ -1,14 +1,16 @@
-//! `canvass verify`: recounts every campaign's counters from the records and reports each
-//! ward whose stored counters differ.
+//! `canvass verify`: checks that every stored row decodes, then recounts every campaign's
+//! counters from the records and reports each ward whose stored counters differ.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use diesel::prelude::*;
-use sync_protocol::{household_coverage, Counters, HouseholdCoverage, RecordState, VisitFacts};
+use sync_protocol::{household_coverage, Counters, HouseholdCoverage, Kind, VisitFacts};
 
-use crate::db::schema::{campaigns, records};
-use crate::db::{counters, DbConn};
-use crate::model::stored_uuid;
+use crate::db::counters::WardCounts;
+use crate::db::{
+    areas, assignments, campaigns, counters, history, records, streets, tokens, users, CorruptRow,
+    DbConn,
+};
+use crate::model::{AreaId, CampaignId, RecordId};
 
 /// A ward whose stored counters differ from the recount.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,66 +26,109 @@ pub struct Mismatch {
 }
 
 /// The figures `verify` compares, as it reports them.
-fn describe(row: &counters::WardCoverageRow) -> String {
+fn describe(counts: &WardCounts) -> String {
     format!(
         "attempted={} reached={} smartphone_users={} app_users={} last_visit_at_us={:?}",
-        row.households_attempted,
-        row.households_reached,
-        row.smartphone_users,
-        row.app_users,
-        row.last_visit_at_us
+        counts.households_attempted,
+        counts.households_reached,
+        counts.smartphone_users,
+        counts.app_users,
+        counts.last_visit_at_us
     )
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-);
+/// What the records say, gathered in one pass over them.
+#[derive(Debug, Default)]
+struct Recount {
+    /// Household → (ward, deleted).
+    households: HashMap<RecordId, (AreaId, bool)>,
+    /// (campaign, household) → the facts of its visits.
+    visits: BTreeMap<(CampaignId, RecordId), Vec<VisitFacts>>,
+}
 
-/// Recounts everything; an empty answer means the counters are exact.
+/// A table's check that every row decodes.
+type TableScan = fn(&mut DbConn) -> diesel::QueryResult<Vec<CorruptRow>>;
+
+/// Every stored row of the tables other than `records` that does not decode.
+fn undecodable_outside_records(conn: &mut DbConn) -> Result<Vec<CorruptRow>, String> {
+    let scans: [TableScan; 8] = [
+        areas::undecodable,
+        users::undecodable,
+        tokens::undecodable,
+        streets::undecodable,
+        campaigns::undecodable,
+        assignments::undecodable,
+        counters::undecodable,
+        history::undecodable,
+    ];
+    let mut bad = Vec::new();
+    for scan in scans {
+        bad.extend(scan(conn).map_err(|e| e.to_string())?);
+    }
+    Ok(bad)
+}
+
+/// Checks every stored row and recounts everything. An empty answer means every row
+/// decodes and the counters are exact; rows that do not decode are an error naming each
+/// of them (the recount would be meaningless without them).
 pub fn verify(conn: &mut DbConn) -> Result<Vec<Mismatch>, String> {
-    let rows: Vec<Row> = records::table
-        .select((
-            records::id,
-            records::kind,
-            records::ward_id,
-            records::household_id,
-            records::campaign_id,
-            records::state,
-        ))
-        .load(conn)
-        .map_err(|e| e.to_string())?;
-    let mut households: HashMap<String, (String, bool)> = HashMap::new();
-    let mut visits: BTreeMap<(String, String), Vec<VisitFacts>> = BTreeMap::new();
-    for (id, kind, ward, household, campaign, state) in rows {
-        let state: RecordState =
-            serde_json::from_str(&state).map_err(|e| format!("record {id}: {e}"))?;
-        if kind == "household" {
-            households.insert(id, (ward, state.deleted()));
-        } else if let (Some(household), Some(campaign)) = (household, campaign) {
-            if let Some(facts) = VisitFacts::from_state(stored_uuid(&id), &state) {
-                visits.entry((campaign, household)).or_default().push(facts);
+    let mut bad = undecodable_outside_records(conn)?;
+    let mut recount = Recount::default();
+    records::scan(conn, |row| match row {
+        Err(corrupt) => bad.push(corrupt),
+        Ok(row) => match (row.kind, row.household_id, row.campaign_id) {
+            (Kind::Household, _, _) => {
+                recount
+                    .households
+                    .insert(row.id, (row.ward_id, row.state.deleted()));
             }
+            (Kind::Visit, Some(household), Some(campaign)) => {
+                // A stored visit decodes only with its facts and both ids.
+                if let Some(facts) = row.visit_facts() {
+                    recount
+                        .visits
+                        .entry((campaign, household))
+                        .or_default()
+                        .push(facts);
+                }
+            }
+            (Kind::Visit, _, _) => {}
+        },
+    })
+    .map_err(|e| e.to_string())?;
+    if !bad.is_empty() {
+        let mut report = format!(
+            "{} stored row(s) do not decode; repair them, then verify again (the recount was skipped):",
+            bad.len()
+        );
+        for row in &bad {
+            report.push_str(&format!(
+                "\n  BAD ROW table={} row={} column={}: {}",
+                row.table, row.row, row.column, row.problem
+            ));
         }
+        return Err(report);
     }
+    compare(conn, &recount)
+}
+
+/// Compares the stored counters with the recount.
+fn compare(conn: &mut DbConn, recount: &Recount) -> Result<Vec<Mismatch>, String> {
     let mut mismatches = Vec::new();
-    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-    for (ward, deleted) in households.values() {
-        *totals.entry(ward.clone()).or_default() += i64::from(!deleted);
+    let mut totals: BTreeMap<AreaId, i64> = BTreeMap::new();
+    for (ward, deleted) in recount.households.values() {
+        *totals.entry(*ward).or_default() += i64::from(!deleted);
     }
-    let stored_totals: BTreeMap<String, i64> = counters::all_households(conn)
+    let stored_totals: BTreeMap<AreaId, i64> = counters::all_households(conn)
         .map_err(|e| e.to_string())?
         .into_iter()
         .collect();
     for ward in totals
         .keys()
         .chain(stored_totals.keys())
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
     {
+        // A ward with no household has no `ward_totals` row: its total is 0.
         let (want, have) = (
             totals.get(ward).copied().unwrap_or(0),
             stored_totals.get(ward).copied().unwrap_or(0),
@@ -91,64 +136,59 @@ pub fn verify(conn: &mut DbConn) -> Result<Vec<Mismatch>, String> {
         if want != have {
             mismatches.push(Mismatch {
                 campaign_id: None,
-                ward_id: ward.clone(),
+                ward_id: ward.to_string(),
                 stored: format!("households_total={have}"),
                 recounted: format!("households_total={want}"),
             });
         }
     }
-    let campaign_ids: Vec<String> = campaigns::table
-        .select(campaigns::id)
-        .load(conn)
-        .map_err(|e| e.to_string())?;
-    for campaign in campaign_ids {
-        let mut per_ward: BTreeMap<String, Vec<HouseholdCoverage>> = BTreeMap::new();
-        for ((c, household), facts) in &visits {
+    let all_campaigns = campaigns::all(conn).map_err(|e| e.to_string())?;
+    for campaign in all_campaigns.iter().map(|c| c.id) {
+        let mut per_ward: BTreeMap<AreaId, Vec<HouseholdCoverage>> = BTreeMap::new();
+        for ((c, household), facts) in &recount.visits {
             if *c != campaign {
                 continue;
             }
-            let Some((ward, deleted)) = households.get(household) else {
+            // A visit whose household record is missing counts nowhere, as in the counters.
+            let Some((ward, deleted)) = recount.households.get(household) else {
                 continue;
             };
             per_ward
-                .entry(ward.clone())
+                .entry(*ward)
                 .or_default()
                 .push(household_coverage(*deleted, facts));
         }
-        let stored: BTreeMap<String, counters::WardCoverageRow> =
-            counters::all_coverage(conn, &campaign)
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|row| (row.ward_id.clone(), row))
-                .collect();
-        let wards: std::collections::BTreeSet<&String> =
-            per_ward.keys().chain(stored.keys()).collect();
+        let stored: BTreeMap<AreaId, WardCounts> = counters::all_coverage(conn, campaign)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|row| (row.ward_id, row.counts))
+            .collect();
+        let wards: BTreeSet<&AreaId> = per_ward.keys().chain(stored.keys()).collect();
         for ward in wards {
-            let recount =
-                Counters::recount(per_ward.get(ward).map(Vec::as_slice).unwrap_or_default());
-            let last = per_ward.get(ward).and_then(|hs| {
-                hs.iter()
-                    .filter_map(|h| {
-                        h.last_visit_at
-                            .as_ref()
-                            .map(|(at, _)| at.timestamp_micros())
-                    })
-                    .max()
-            });
-            let recounted = counters::WardCoverageRow {
-                households_attempted: recount.households_attempted,
-                households_reached: recount.households_reached,
-                smartphone_users: recount.smartphone_users,
-                app_users: recount.app_users,
+            let recounted = per_ward.get(ward).map(Vec::as_slice).unwrap_or_default();
+            let figures = Counters::recount(recounted);
+            let last = recounted
+                .iter()
+                .filter_map(|h| {
+                    h.last_visit_at
+                        .as_ref()
+                        .map(|(at, _)| at.timestamp_micros())
+                })
+                .max();
+            let want = describe(&WardCounts {
+                households_attempted: figures.households_attempted,
+                households_reached: figures.households_reached,
+                smartphone_users: figures.smartphone_users,
+                app_users: figures.app_users,
                 last_visit_at_us: last,
-                ..Default::default()
-            };
-            let want = describe(&recounted);
+                last_visit_at: None,
+            });
+            // A ward never counted in this campaign has no row: all its figures are 0.
             let have = describe(&stored.get(ward).cloned().unwrap_or_default());
             if want != have {
                 mismatches.push(Mismatch {
-                    campaign_id: Some(campaign.clone()),
-                    ward_id: ward.clone(),
+                    campaign_id: Some(campaign.to_string()),
+                    ward_id: ward.to_string(),
                     stored: have,
                     recounted: want,
                 });

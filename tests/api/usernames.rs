@@ -86,10 +86,10 @@ fn connect(db: &crate::common::TestDb) -> DbConn {
 
 fn row(username: &str, created_at: i64, password_hash: &str) -> UserRow {
     UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: canvass_api::model::UserId::new_v4(),
         username: username.to_owned(),
         display_name: username.to_owned(),
-        role: "admin".into(),
+        role: sync_protocol::Role::Admin,
         area_id: None,
         password_hash: password_hash.to_owned(),
         disabled: false,

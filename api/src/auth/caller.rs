@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::access::{grant, Endpoint, Grant};
 use crate::db::{areas, users, DbConn};
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AreaId, UserId};
 use crate::state::AppState;
 
 /// An authenticated, enabled user.
@@ -17,16 +18,16 @@ use crate::state::AppState;
 pub struct Caller {
     /// The user.
     pub user: users::UserRow,
-    /// Parsed id.
-    pub id: Uuid,
+    /// Its id.
+    pub id: UserId,
     /// Role.
     pub role: Role,
 }
 
 impl Caller {
-    /// The caller's area id text (None for admins).
-    pub fn area_id(&self) -> Option<&str> {
-        self.user.area_id.as_deref()
+    /// The caller's area (None for admins).
+    pub fn area_id(&self) -> Option<AreaId> {
+        self.user.area_id
     }
 
     /// 403 unless the role may call `endpoint` at all; returns how far it may reach.
@@ -41,7 +42,7 @@ impl Caller {
     }
 
     /// Whether `area_id` lies in the caller's subtree (admins: everywhere).
-    pub fn covers_area(&self, conn: &mut DbConn, area_id: &str) -> ApiResult<bool> {
+    pub fn covers_area(&self, conn: &mut DbConn, area_id: AreaId) -> ApiResult<bool> {
         if self.role == Role::Admin {
             return Ok(true);
         }
@@ -52,7 +53,7 @@ impl Caller {
     }
 
     /// 403 unless `area_id` lies in the caller's subtree.
-    pub fn require_area(&self, conn: &mut DbConn, area_id: &str) -> ApiResult<()> {
+    pub fn require_area(&self, conn: &mut DbConn, area_id: AreaId) -> ApiResult<()> {
         if self.covers_area(conn, area_id)? {
             Ok(())
         } else {
@@ -92,8 +93,9 @@ impl FromRequest for Caller {
                 .keys
                 .verify(&token)
                 .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))?;
-            let id = Uuid::parse_str(&claims.sub)
-                .map_err(|_| ApiError::Unauthorized("invalid token subject".into()))?;
+            let id: UserId = Uuid::parse_str(&claims.sub)
+                .map_err(|_| ApiError::Unauthorized("invalid token subject".into()))?
+                .into();
             let user = state
                 .db
                 .read(move |conn| Ok(users::find(conn, id)?))
@@ -102,7 +104,7 @@ impl FromRequest for Caller {
                 .filter(|user| !user.disabled)
                 .ok_or_else(|| ApiError::Unauthorized("user unknown or disabled".into()))?;
             tracing::Span::current().record("user_id", tracing::field::display(&id));
-            let role = user.role();
+            let role = user.role;
             Ok(Caller { user, id, role })
         })
     }

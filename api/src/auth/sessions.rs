@@ -13,6 +13,7 @@ use crate::db::tokens::{self, RefreshTokenRow};
 use crate::db::users::{self, UserRow};
 use crate::db::DbConn;
 use crate::error::ApiResult;
+use crate::model::UserId;
 
 /// How refresh tokens live and rotate.
 #[derive(Debug, Clone)]
@@ -49,7 +50,7 @@ fn store(
     policy: &RefreshPolicy,
     token: &str,
     family_id: &str,
-    user_id: &str,
+    user_id: UserId,
     now: i64,
 ) -> ApiResult<()> {
     tokens::insert(
@@ -57,7 +58,7 @@ fn store(
         &RefreshTokenRow {
             token_hash: refresh::hash(token),
             family_id: family_id.to_owned(),
-            user_id: user_id.to_owned(),
+            user_id,
             expires_at: now.saturating_add(millis(policy.ttl)),
             used: false,
             revoked: false,
@@ -81,7 +82,7 @@ pub fn start(
         policy,
         &token,
         &Uuid::new_v4().to_string(),
-        &user.id,
+        user.id,
         now,
     )?;
     Ok(token)
@@ -119,13 +120,13 @@ pub fn exchange(
             "refresh token already used; login revoked",
         ));
     }
-    let user = users::find(conn, crate::model::stored_uuid(&row.user_id))?;
+    let user = users::find(conn, row.user_id)?;
     let Some(user) = user.filter(|user| !user.disabled) else {
         tokens::revoke_family(conn, &row.family_id)?;
         return Ok(Exchange::Refused("user unknown or disabled"));
     };
     if won {
-        store(conn, policy, &successor, &row.family_id, &row.user_id, now)?;
+        store(conn, policy, &successor, &row.family_id, row.user_id, now)?;
     }
     Ok(Exchange::Rotated {
         refresh_token: successor,
@@ -155,7 +156,7 @@ fn within_grace(
 }
 
 /// Ends the login `presented` belongs to, when it belongs to `user_id`.
-pub fn end_login(conn: &mut DbConn, user_id: &str, presented: &str) -> ApiResult<()> {
+pub fn end_login(conn: &mut DbConn, user_id: UserId, presented: &str) -> ApiResult<()> {
     if let Some(row) = tokens::find(conn, &refresh::hash(presented))? {
         if row.user_id == user_id {
             tokens::revoke_family(conn, &row.family_id)?;
@@ -165,7 +166,7 @@ pub fn end_login(conn: &mut DbConn, user_id: &str, presented: &str) -> ApiResult
 }
 
 /// Ends every login of a user: all its refresh tokens stop working for good.
-pub fn end_all(conn: &mut DbConn, user_id: &str) -> ApiResult<()> {
+pub fn end_all(conn: &mut DbConn, user_id: UserId) -> ApiResult<()> {
     tokens::revoke_user(conn, user_id)?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Storage: one diesel connection type over SQLite and PostgreSQL, a pool, embedded
-//! migrations, and the query modules, each taking `&mut DbConn`.
+//! migrations, and the query modules, each taking `&mut DbConn`. Rows are decoded here, at
+//! the edge, into typed domain values (ids, roles, levels, dates, record states); a stored
+//! value that does not decode is a [`DbError::Corrupt`] naming its row, never a default.
 
 /// Runs `$body` with `$c` bound to the concrete connection. Diesel's `MultiBackend` cannot
 /// express batch inserts or `ON CONFLICT`, although both backends have them with the same
@@ -17,6 +19,8 @@ pub mod areas;
 pub mod assignments;
 pub mod campaigns;
 pub mod counters;
+mod decode;
+pub mod error;
 pub mod history;
 pub mod login_attempts;
 pub mod pool;
@@ -32,6 +36,7 @@ pub mod visit_list;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
+pub use error::{CorruptRow, DbError, DbResult};
 pub use pool::{Backend, Db, DbTarget};
 
 /// A connection to whichever backend the database URL names.

@@ -1,46 +1,53 @@
 //! Synced records (households and visits): their merged state and the columns derived
 //! from it for filtering, counting and pulling.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 use diesel::upsert::excluded;
+use sync_protocol::{Kind, Outcome, RecordState, Review, VisitFacts};
 
+use super::decode::Cells;
+use super::error::{CorruptRow, DbResult};
 use super::schema::records;
 use super::DbConn;
+use crate::model::{AreaId, CampaignId, RecordId, StreetId, UserId};
 
-/// A stored record.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = records)]
+/// A stored record, decoded. A visit always has its household, campaign and creator, a
+/// state with its outcome and `visited_at`, and its `visited_at` columns; a household has
+/// its house number.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecordRow {
     /// Id.
-    pub id: String,
-    /// `household` or `visit`.
-    pub kind: String,
+    pub id: RecordId,
+    /// Household or visit.
+    pub kind: Kind,
     /// Bucket.
-    pub street_id: String,
+    pub street_id: StreetId,
     /// The street's ward (for counters).
-    pub ward_id: String,
+    pub ward_id: AreaId,
     /// A visit's household.
-    pub household_id: Option<String>,
+    pub household_id: Option<RecordId>,
     /// A visit's campaign (households belong to every campaign).
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<CampaignId>,
     /// A visit's creator.
-    pub volunteer_id: Option<String>,
+    pub volunteer_id: Option<UserId>,
     /// Position in the street's bucket of the latest version.
     pub seq: i64,
-    /// The merged `RecordState` as JSON.
-    pub state: String,
+    /// The merged state.
+    pub state: RecordState,
     /// Derived: tombstoned.
     pub deleted: bool,
     /// Derived: a household's number.
     pub house_number: Option<String>,
     /// Derived: a visit's outcome.
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     /// Derived: a visit's `visited_at` text.
     pub visited_at: Option<String>,
     /// Derived: `visited_at` as Unix microseconds, for ordering.
     pub visited_at_us: Option<i64>,
     /// Derived: a visit's review (`pending` when never reviewed).
-    pub review: Option<String>,
+    pub review: Option<Review>,
     /// The first device that wrote a non-review field.
     pub first_device: Option<String>,
     /// Two or more devices wrote non-review fields.
@@ -49,47 +56,190 @@ pub struct RecordRow {
     pub updated_at: i64,
 }
 
+impl RecordRow {
+    /// What coverage needs of a visit; `None` for a household.
+    pub fn visit_facts(&self) -> Option<VisitFacts> {
+        match self.kind {
+            Kind::Visit => VisitFacts::from_state(self.id.uuid(), &self.state),
+            Kind::Household => None,
+        }
+    }
+}
+
+/// A `records` row as stored (the visit list selects it too).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = records)]
+pub(super) struct Stored {
+    id: String,
+    kind: String,
+    street_id: String,
+    ward_id: String,
+    household_id: Option<String>,
+    campaign_id: Option<String>,
+    volunteer_id: Option<String>,
+    seq: i64,
+    state: String,
+    deleted: bool,
+    house_number: Option<String>,
+    outcome: Option<String>,
+    visited_at: Option<String>,
+    visited_at_us: Option<i64>,
+    review: Option<String>,
+    first_device: Option<String>,
+    conflict: bool,
+    updated_at: i64,
+}
+
+/// Decodes a record's state: JSON that parses, and for a visit the two fields every stored
+/// visit was created with (so coverage can never skip one).
+fn decode_state(cells: &Cells<'_>, kind: Kind, text: &str) -> Result<RecordState, CorruptRow> {
+    let state: RecordState = cells.json("state", text)?;
+    match kind {
+        Kind::Visit if state.outcome().is_none() => {
+            Err(cells.corrupt("state", "a visit without a valid outcome"))
+        }
+        Kind::Visit if state.visited_at().is_none() => {
+            Err(cells.corrupt("state", "a visit without a valid visited_at"))
+        }
+        Kind::Household if state.house_number().is_none() => {
+            Err(cells.corrupt("state", "a household without a house_number"))
+        }
+        _ => Ok(state),
+    }
+}
+
+impl Stored {
+    fn decode(self) -> Result<RecordRow, CorruptRow> {
+        let cells = Cells::new("records", &self.id);
+        let kind: Kind = cells.exact("kind", &self.kind, "record kind")?;
+        let household_id = cells.exact_opt("household_id", self.household_id.as_deref(), "UUID")?;
+        let campaign_id = cells.exact_opt("campaign_id", self.campaign_id.as_deref(), "UUID")?;
+        let volunteer_id = cells.exact_opt("volunteer_id", self.volunteer_id.as_deref(), "UUID")?;
+        if kind == Kind::Visit {
+            cells.required("household_id", household_id)?;
+            cells.required("campaign_id", campaign_id)?;
+            cells.required("volunteer_id", volunteer_id)?;
+            cells.required("visited_at_us", self.visited_at_us)?;
+        }
+        Ok(RecordRow {
+            id: cells.exact("id", &self.id, "UUID")?,
+            street_id: cells.exact("street_id", &self.street_id, "UUID")?,
+            ward_id: cells.exact("ward_id", &self.ward_id, "UUID")?,
+            state: decode_state(&cells, kind, &self.state)?,
+            outcome: cells.exact_opt("outcome", self.outcome.as_deref(), "outcome")?,
+            review: cells.exact_opt("review", self.review.as_deref(), "review")?,
+            kind,
+            household_id,
+            campaign_id,
+            volunteer_id,
+            seq: self.seq,
+            deleted: self.deleted,
+            house_number: self.house_number,
+            visited_at: self.visited_at,
+            visited_at_us: self.visited_at_us,
+            first_device: self.first_device,
+            conflict: self.conflict,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+fn encode(row: &RecordRow) -> Result<Stored, serde_json::Error> {
+    Ok(Stored {
+        id: row.id.to_string(),
+        kind: row.kind.as_str().to_owned(),
+        street_id: row.street_id.to_string(),
+        ward_id: row.ward_id.to_string(),
+        household_id: row.household_id.map(|id| id.to_string()),
+        campaign_id: row.campaign_id.map(|id| id.to_string()),
+        volunteer_id: row.volunteer_id.map(|id| id.to_string()),
+        seq: row.seq,
+        state: serde_json::to_string(&row.state)?,
+        deleted: row.deleted,
+        house_number: row.house_number.clone(),
+        outcome: row.outcome.map(|o| o.as_str().to_owned()),
+        visited_at: row.visited_at.clone(),
+        visited_at_us: row.visited_at_us,
+        review: row.review.map(|r| r.as_str().to_owned()),
+        first_device: row.first_device.clone(),
+        conflict: row.conflict,
+        updated_at: row.updated_at,
+    })
+}
+
+pub(super) fn decode_all(rows: Vec<Stored>) -> DbResult<Vec<RecordRow>> {
+    Ok(rows
+        .into_iter()
+        .map(Stored::decode)
+        .collect::<Result<_, _>>()?)
+}
+
+fn texts<T: ToString>(ids: &[T]) -> Vec<String> {
+    ids.iter().map(ToString::to_string).collect()
+}
+
 /// Records by id.
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<RecordRow>> {
+pub fn find_many(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<Vec<RecordRow>> {
     let mut all = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let rows: Vec<RecordRow> = records::table
+    for chunk in texts(ids).chunks(500) {
+        let rows: Vec<Stored> = records::table
             .filter(records::id.eq_any(chunk))
-            .select(RecordRow::as_select())
+            .select(Stored::as_select())
             .load(conn)?;
-        all.extend(rows);
+        all.extend(decode_all(rows)?);
     }
     Ok(all)
 }
 
 /// One record by id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<RecordRow>> {
-    records::table
-        .find(id)
-        .select(RecordRow::as_select())
+pub fn find(conn: &mut DbConn, id: RecordId) -> DbResult<Option<RecordRow>> {
+    let row: Option<Stored> = records::table
+        .find(id.to_string())
+        .select(Stored::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(Stored::decode).transpose()?)
+}
+
+/// Which of these records exist.
+pub fn existing(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<HashSet<RecordId>> {
+    let mut all = HashSet::with_capacity(ids.len());
+    for chunk in texts(ids).chunks(500) {
+        let found: Vec<String> = records::table
+            .filter(records::id.eq_any(chunk))
+            .select(records::id)
+            .load(conn)?;
+        for id in found {
+            all.insert(Cells::new("records", &id).exact("id", &id, "UUID")?);
+        }
+    }
+    Ok(all)
 }
 
 /// Every visit (of any campaign) on these households.
 pub fn visits_of_households(
     conn: &mut DbConn,
-    household_ids: &[String],
-) -> QueryResult<Vec<RecordRow>> {
+    household_ids: &[RecordId],
+) -> DbResult<Vec<RecordRow>> {
     let mut all = Vec::new();
-    for chunk in household_ids.chunks(500) {
-        let rows: Vec<RecordRow> = records::table
+    for chunk in texts(household_ids).chunks(500) {
+        let rows: Vec<Stored> = records::table
             .filter(records::household_id.eq_any(chunk))
-            .filter(records::kind.eq("visit"))
-            .select(RecordRow::as_select())
+            .filter(records::kind.eq(Kind::Visit.as_str()))
+            .select(Stored::as_select())
             .load(conn)?;
-        all.extend(rows);
+        all.extend(decode_all(rows)?);
     }
     Ok(all)
 }
 
 /// Inserts new records and rewrites changed ones.
-pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> QueryResult<()> {
+pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> DbResult<()> {
+    let rows: Vec<Stored> = rows
+        .iter()
+        .map(encode)
+        .collect::<Result<_, _>>()
+        .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
     match conn {
         // Diesel cannot batch an ON CONFLICT upsert on SQLite, but it batches REPLACE, which
         // is the same here: a row is always written whole and nothing references records.
@@ -132,39 +282,40 @@ pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> QueryResult<()> {
 /// (households, and that campaign's visits), in seq order.
 pub fn changed_since(
     conn: &mut DbConn,
-    street_id: &str,
-    campaign_id: &str,
+    street_id: StreetId,
+    campaign_id: CampaignId,
     after_seq: i64,
     limit: i64,
-) -> QueryResult<Vec<RecordRow>> {
-    records::table
-        .filter(records::street_id.eq(street_id))
+) -> DbResult<Vec<RecordRow>> {
+    let rows: Vec<Stored> = records::table
+        .filter(records::street_id.eq(street_id.to_string()))
         .filter(records::seq.gt(after_seq))
         .filter(
             records::campaign_id
                 .is_null()
-                .or(records::campaign_id.eq(campaign_id)),
+                .or(records::campaign_id.eq(campaign_id.to_string())),
         )
         .order(records::seq.asc())
         .limit(limit)
-        .select(RecordRow::as_select())
-        .load(conn)
+        .select(Stored::as_select())
+        .load(conn)?;
+    decode_all(rows)
 }
 
 /// How many records of one bucket a campaign's pull still has to bring after `after_seq`.
 pub fn count_since(
     conn: &mut DbConn,
-    street_id: &str,
-    campaign_id: &str,
+    street_id: StreetId,
+    campaign_id: CampaignId,
     after_seq: i64,
 ) -> QueryResult<i64> {
     records::table
-        .filter(records::street_id.eq(street_id))
+        .filter(records::street_id.eq(street_id.to_string()))
         .filter(records::seq.gt(after_seq))
         .filter(
             records::campaign_id
                 .is_null()
-                .or(records::campaign_id.eq(campaign_id)),
+                .or(records::campaign_id.eq(campaign_id.to_string())),
         )
         .count()
         .get_result(conn)
@@ -174,22 +325,24 @@ pub fn count_since(
 /// and whose household is not deleted: the recount of `last_visit_at` when its holder goes.
 pub fn latest_live_visit(
     conn: &mut DbConn,
-    campaign_id: &str,
-    ward_id: &str,
-) -> QueryResult<Option<(String, i64)>> {
+    campaign_id: CampaignId,
+    ward_id: AreaId,
+) -> DbResult<Option<(String, i64)>> {
+    type Candidate = (String, Option<String>, Option<String>, Option<i64>);
     let page = 200;
     let mut offset = 0;
     loop {
-        let visits: Vec<(Option<String>, Option<String>, Option<i64>)> = records::table
-            .filter(records::campaign_id.eq(campaign_id))
-            .filter(records::ward_id.eq(ward_id))
-            .filter(records::kind.eq("visit"))
+        let visits: Vec<Candidate> = records::table
+            .filter(records::campaign_id.eq(campaign_id.to_string()))
+            .filter(records::ward_id.eq(ward_id.to_string()))
+            .filter(records::kind.eq(Kind::Visit.as_str()))
             .filter(records::deleted.eq(false))
             .filter(records::visited_at_us.is_not_null())
             .order((records::visited_at_us.desc(), records::id.desc()))
             .offset(offset)
             .limit(page)
             .select((
+                records::id,
                 records::household_id,
                 records::visited_at,
                 records::visited_at_us,
@@ -198,21 +351,48 @@ pub fn latest_live_visit(
         if visits.is_empty() {
             return Ok(None);
         }
-        let household_ids: Vec<String> = visits.iter().filter_map(|v| v.0.clone()).collect();
-        let deleted: std::collections::HashSet<String> = records::table
+        let mut candidates = Vec::with_capacity(visits.len());
+        for (id, household, text, us) in visits {
+            let cells = Cells::new("records", &id);
+            candidates.push((
+                cells.required("household_id", household)?,
+                cells.required("visited_at", text)?,
+                cells.required("visited_at_us", us)?,
+            ));
+        }
+        let household_ids: Vec<&String> = candidates.iter().map(|c| &c.0).collect();
+        let deleted: HashSet<String> = records::table
             .filter(records::id.eq_any(&household_ids))
             .filter(records::deleted.eq(true))
             .select(records::id)
             .load::<String>(conn)?
             .into_iter()
             .collect();
-        for (household, text, us) in visits.iter() {
-            if household.as_ref().is_some_and(|h| !deleted.contains(h)) {
-                if let (Some(text), Some(us)) = (text, us) {
-                    return Ok(Some((text.clone(), *us)));
-                }
-            }
+        if let Some((_, text, us)) = candidates.into_iter().find(|c| !deleted.contains(&c.0)) {
+            return Ok(Some((text, us)));
         }
         offset += page;
+    }
+}
+
+/// Reads every stored record, a page at a time in id order, handing each to `on_row`
+/// decoded, or as the reason it does not decode (`canvass verify` recounts from them).
+pub fn scan(
+    conn: &mut DbConn,
+    mut on_row: impl FnMut(Result<RecordRow, CorruptRow>),
+) -> QueryResult<()> {
+    let mut after = String::new();
+    loop {
+        let rows: Vec<Stored> = records::table
+            .filter(records::id.gt(&after))
+            .order(records::id.asc())
+            .limit(1000)
+            .select(Stored::as_select())
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.id.clone();
+        rows.into_iter().for_each(|row| on_row(row.decode()));
     }
 }

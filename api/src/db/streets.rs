@@ -3,20 +3,20 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use super::decode::Cells;
+use super::error::{CorruptRow, DbResult};
 use super::schema::streets;
 use super::DbConn;
-use crate::model::{stored_uuid, Street};
+use crate::model::{AreaId, Street, StreetId};
 
-/// A stored street.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = streets)]
+/// A stored street, decoded.
+#[derive(Debug, Clone, PartialEq)]
 pub struct StreetRow {
     /// Id.
-    pub id: String,
+    pub id: StreetId,
     /// Ward.
-    pub ward_id: String,
+    pub ward_id: AreaId,
     /// Unique code.
     pub code: String,
     /// Name.
@@ -29,17 +29,68 @@ impl StreetRow {
     /// The wire form.
     pub fn to_api(&self) -> Street {
         Street {
-            id: stored_uuid(&self.id),
-            ward_id: stored_uuid(&self.ward_id),
+            id: self.id.uuid(),
+            ward_id: self.ward_id.uuid(),
             code: self.code.clone(),
             name: self.name.clone(),
         }
     }
 }
 
+/// A `streets` row as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = streets)]
+struct Stored {
+    id: String,
+    ward_id: String,
+    code: String,
+    name: String,
+    last_seq: i64,
+}
+
+impl Stored {
+    fn decode(self) -> Result<StreetRow, CorruptRow> {
+        let cells = Cells::new("streets", &self.id);
+        if self.last_seq < 0 {
+            return Err(cells.corrupt("last_seq", format!("{} is negative", self.last_seq)));
+        }
+        Ok(StreetRow {
+            id: cells.exact("id", &self.id, "UUID")?,
+            ward_id: cells.exact("ward_id", &self.ward_id, "UUID")?,
+            code: self.code,
+            name: self.name,
+            last_seq: self.last_seq,
+        })
+    }
+}
+
+impl From<&StreetRow> for Stored {
+    fn from(row: &StreetRow) -> Stored {
+        Stored {
+            id: row.id.to_string(),
+            ward_id: row.ward_id.to_string(),
+            code: row.code.clone(),
+            name: row.name.clone(),
+            last_seq: row.last_seq,
+        }
+    }
+}
+
+fn decode_all(rows: Vec<Stored>) -> DbResult<Vec<StreetRow>> {
+    Ok(rows
+        .into_iter()
+        .map(Stored::decode)
+        .collect::<Result<_, _>>()?)
+}
+
+fn texts<T: ToString>(ids: &[T]) -> Vec<String> {
+    ids.iter().map(ToString::to_string).collect()
+}
+
 /// Stores new streets in few statements.
 pub fn insert_many(conn: &mut DbConn, rows: &[StreetRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(1000) {
+    let stored: Vec<Stored> = rows.iter().map(Stored::from).collect();
+    for chunk in stored.chunks(1000) {
         on_backend!(&mut *conn, |c| diesel::insert_into(streets::table)
             .values(chunk)
             .execute(c))?;
@@ -48,72 +99,74 @@ pub fn insert_many(conn: &mut DbConn, rows: &[StreetRow]) -> QueryResult<()> {
 }
 
 /// Renames a street.
-pub fn rename(conn: &mut DbConn, id: &str, name: &str) -> QueryResult<()> {
-    diesel::update(streets::table.find(id))
+pub fn rename(conn: &mut DbConn, id: StreetId, name: &str) -> QueryResult<()> {
+    diesel::update(streets::table.find(id.to_string()))
         .set(streets::name.eq(name))
         .execute(conn)
         .map(|_| ())
 }
 
 /// A street by id.
-pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<StreetRow>> {
-    find_text(conn, &id.to_string())
-}
-
-/// A street by stored id text.
-pub fn find_text(conn: &mut DbConn, id: &str) -> QueryResult<Option<StreetRow>> {
-    streets::table
-        .find(id)
-        .select(StreetRow::as_select())
+pub fn find(conn: &mut DbConn, id: StreetId) -> DbResult<Option<StreetRow>> {
+    let row: Option<Stored> = streets::table
+        .find(id.to_string())
+        .select(Stored::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(Stored::decode).transpose()?)
 }
 
 /// Streets of one ward, by code.
-pub fn in_ward(conn: &mut DbConn, ward_id: &str) -> QueryResult<Vec<StreetRow>> {
-    streets::table
-        .filter(streets::ward_id.eq(ward_id))
-        .order(streets::code.asc())
-        .select(StreetRow::as_select())
-        .load(conn)
+pub fn in_ward(conn: &mut DbConn, ward_id: AreaId) -> DbResult<Vec<StreetRow>> {
+    decode_all(
+        streets::table
+            .filter(streets::ward_id.eq(ward_id.to_string()))
+            .order(streets::code.asc())
+            .select(Stored::as_select())
+            .load(conn)?,
+    )
 }
 
 /// Streets of many wards, by code.
-pub fn in_wards(conn: &mut DbConn, ward_ids: &[String]) -> QueryResult<Vec<StreetRow>> {
+pub fn in_wards(conn: &mut DbConn, ward_ids: &[AreaId]) -> DbResult<Vec<StreetRow>> {
     let mut all = Vec::new();
-    for chunk in ward_ids.chunks(1000) {
-        let rows: Vec<StreetRow> = streets::table
+    for chunk in texts(ward_ids).chunks(1000) {
+        let rows: Vec<Stored> = streets::table
             .filter(streets::ward_id.eq_any(chunk))
-            .select(StreetRow::as_select())
+            .select(Stored::as_select())
             .load(conn)?;
-        all.extend(rows);
+        all.extend(decode_all(rows)?);
     }
     all.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(all)
 }
 
 /// Streets by id.
-pub fn by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<StreetRow>> {
+pub fn by_ids(conn: &mut DbConn, ids: &[StreetId]) -> DbResult<Vec<StreetRow>> {
     let mut all = Vec::new();
-    for chunk in ids.chunks(1000) {
-        let rows: Vec<StreetRow> = streets::table
+    for chunk in texts(ids).chunks(1000) {
+        let rows: Vec<Stored> = streets::table
             .filter(streets::id.eq_any(chunk))
-            .select(StreetRow::as_select())
+            .select(Stored::as_select())
             .load(conn)?;
-        all.extend(rows);
+        all.extend(decode_all(rows)?);
     }
     Ok(all)
 }
 
 /// Streets keyed by code, restricted to the given codes.
-pub fn by_codes(conn: &mut DbConn, codes: &[String]) -> QueryResult<HashMap<String, StreetRow>> {
+pub fn by_codes(conn: &mut DbConn, codes: &[String]) -> DbResult<HashMap<String, StreetRow>> {
     let mut all = HashMap::new();
     for chunk in codes.chunks(1000) {
-        let rows: Vec<StreetRow> = streets::table
+        let rows: Vec<Stored> = streets::table
             .filter(streets::code.eq_any(chunk))
-            .select(StreetRow::as_select())
+            .select(Stored::as_select())
             .load(conn)?;
-        all.extend(rows.into_iter().map(|row| (row.code.clone(), row)));
+        all.extend(
+            decode_all(rows)?
+                .into_iter()
+                .map(|row| (row.code.clone(), row)),
+        );
     }
     Ok(all)
 }
@@ -121,21 +174,28 @@ pub fn by_codes(conn: &mut DbConn, codes: &[String]) -> QueryResult<HashMap<Stri
 /// Takes the street's row lock and hands out `count` new seqs, returning the first.
 /// The lock is held until the transaction ends, so a reader that sees seq N has also
 /// seen every seq below N of this street: cursors never skip a record.
-pub fn allocate_seqs(conn: &mut DbConn, street_id: &str, count: i64) -> QueryResult<i64> {
-    diesel::update(streets::table.find(street_id))
+pub fn allocate_seqs(conn: &mut DbConn, street_id: StreetId, count: i64) -> QueryResult<i64> {
+    let id = street_id.to_string();
+    diesel::update(streets::table.find(&id))
         .set(streets::last_seq.eq(streets::last_seq + count))
         .execute(conn)?;
     let last: i64 = streets::table
-        .find(street_id)
+        .find(&id)
         .select(streets::last_seq)
         .first(conn)?;
     Ok(last - count + 1)
 }
 
 /// Takes the street's row lock without handing out a seq.
-pub fn lock(conn: &mut DbConn, street_id: &str) -> QueryResult<()> {
-    diesel::update(streets::table.find(street_id))
+pub fn lock(conn: &mut DbConn, street_id: StreetId) -> QueryResult<()> {
+    diesel::update(streets::table.find(street_id.to_string()))
         .set(streets::last_seq.eq(streets::last_seq))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Decodes every stored street, returning the rows that do not decode (`canvass verify`).
+pub fn undecodable(conn: &mut DbConn) -> QueryResult<Vec<CorruptRow>> {
+    let rows: Vec<Stored> = streets::table.select(Stored::as_select()).load(conn)?;
+    Ok(rows.into_iter().filter_map(|r| r.decode().err()).collect())
 }

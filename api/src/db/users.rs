@@ -1,27 +1,28 @@
 //! Users.
 
 use diesel::prelude::*;
-use uuid::Uuid;
+use sync_protocol::Role;
 
+use super::decode::Cells;
+use super::error::{CorruptRow, DbResult};
 use super::schema::users;
 use super::DbConn;
 use crate::auth::username::key as username_key;
-use crate::model::{stored_uuid, User};
+use crate::model::{AreaId, User, UserId};
 
-/// A stored user.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = users)]
+/// A stored user, decoded.
+#[derive(Debug, Clone)]
 pub struct UserRow {
     /// Id.
-    pub id: String,
+    pub id: UserId,
     /// Login name.
     pub username: String,
     /// Shown name.
     pub display_name: String,
-    /// Role text.
-    pub role: String,
+    /// Role.
+    pub role: Role,
     /// Scope.
-    pub area_id: Option<String>,
+    pub area_id: Option<AreaId>,
     /// Argon2id PHC string.
     pub password_hash: String,
     /// Refused everywhere when true.
@@ -31,36 +32,72 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    /// The user's role; an unknown stored role (impossible by CHECK) reads as volunteer,
-    /// the least privileged.
-    pub fn role(&self) -> sync_protocol::Role {
-        parse_role(&self.role).unwrap_or(sync_protocol::Role::Volunteer)
-    }
-
     /// The wire form.
     pub fn to_api(&self) -> User {
         User {
-            id: stored_uuid(&self.id),
+            id: self.id.uuid(),
             username: self.username.clone(),
             display_name: self.display_name.clone(),
-            role: self.role(),
-            area_id: self.area_id.as_deref().map(stored_uuid),
+            role: self.role,
+            area_id: self.area_id.map(AreaId::uuid),
             disabled: self.disabled,
         }
     }
 }
 
+/// A `users` row as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+struct Stored {
+    id: String,
+    username: String,
+    display_name: String,
+    role: String,
+    area_id: Option<String>,
+    password_hash: String,
+    disabled: bool,
+    created_at: i64,
+}
+
+impl Stored {
+    fn decode(self) -> Result<UserRow, CorruptRow> {
+        let cells = Cells::new("users", &self.id);
+        Ok(UserRow {
+            id: cells.exact("id", &self.id, "UUID")?,
+            role: cells.exact("role", &self.role, "role")?,
+            area_id: cells.exact_opt("area_id", self.area_id.as_deref(), "UUID")?,
+            username: self.username,
+            display_name: self.display_name,
+            password_hash: self.password_hash,
+            disabled: self.disabled,
+            created_at: self.created_at,
+        })
+    }
+}
+
+impl From<&UserRow> for Stored {
+    fn from(row: &UserRow) -> Stored {
+        Stored {
+            id: row.id.to_string(),
+            username: row.username.clone(),
+            display_name: row.display_name.clone(),
+            role: row.role.as_str().to_owned(),
+            area_id: row.area_id.map(|a| a.to_string()),
+            password_hash: row.password_hash.clone(),
+            disabled: row.disabled,
+            created_at: row.created_at,
+        }
+    }
+}
+
 /// Parses a role's wire text.
-pub fn parse_role(text: &str) -> Option<sync_protocol::Role> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+pub fn parse_role(text: &str) -> Option<Role> {
+    text.parse().ok()
 }
 
 /// The wire text of a role.
-pub fn role_text(role: sync_protocol::Role) -> String {
-    match serde_json::to_value(role) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => "volunteer".to_owned(),
-    }
+pub fn role_text(role: Role) -> String {
+    role.as_str().to_owned()
 }
 
 /// Stores a new user under the normalized form of its username, which the database keeps
@@ -69,7 +106,7 @@ pub fn role_text(role: sync_protocol::Role) -> String {
 pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values((
-            row,
+            Stored::from(row),
             users::username_key.eq(Some(username_key(&row.username))),
         ))
         .execute(conn)
@@ -77,28 +114,33 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
 }
 
 /// A user by id.
-pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<UserRow>> {
-    users::table
+pub fn find(conn: &mut DbConn, id: UserId) -> DbResult<Option<UserRow>> {
+    let row: Option<Stored> = users::table
         .find(id.to_string())
-        .select(UserRow::as_select())
+        .select(Stored::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(Stored::decode).transpose()?)
 }
 
 /// The user a login name means: the one whose normalized username equals the name's. A
 /// user whose exact spelling equals the name comes first; that only matters for users kept
 /// apart by [`fill_username_keys`].
-pub fn find_for_login(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
-    let rows = users::table
+pub fn find_for_login(conn: &mut DbConn, username: &str) -> DbResult<Option<UserRow>> {
+    let rows: Vec<Stored> = users::table
         .filter(
             users::username
                 .eq(username)
                 .or(users::username_key.eq(username_key(username))),
         )
-        .select(UserRow::as_select())
+        .select(Stored::as_select())
         .load(conn)?;
     let exact = rows.iter().position(|row| row.username == username);
-    Ok(rows.into_iter().nth(exact.unwrap_or(0)))
+    Ok(rows
+        .into_iter()
+        .nth(exact.unwrap_or(0))
+        .map(Stored::decode)
+        .transpose()?)
 }
 
 /// Whether a username is taken, after normalization.
@@ -149,17 +191,22 @@ pub fn any(conn: &mut DbConn) -> QueryResult<bool> {
 /// Users filtered by role and by a set of areas (`None`: any area).
 pub fn list(
     conn: &mut DbConn,
-    role: Option<&str>,
-    areas: Option<&[String]>,
-) -> QueryResult<Vec<UserRow>> {
-    let mut query = users::table.select(UserRow::as_select()).into_boxed();
+    role: Option<Role>,
+    areas: Option<&[AreaId]>,
+) -> DbResult<Vec<UserRow>> {
+    let mut query = users::table.select(Stored::as_select()).into_boxed();
     if let Some(role) = role {
-        query = query.filter(users::role.eq(role.to_owned()));
+        query = query.filter(users::role.eq(role.as_str()));
     }
     if let Some(areas) = areas {
-        query = query.filter(users::area_id.eq_any(areas.to_vec()));
+        let areas: Vec<String> = areas.iter().map(ToString::to_string).collect();
+        query = query.filter(users::area_id.eq_any(areas));
     }
-    query.order(users::username.asc()).load(conn)
+    let rows: Vec<Stored> = query.order(users::username.asc()).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(Stored::decode)
+        .collect::<Result<_, _>>()?)
 }
 
 /// What a PATCH may change.
@@ -175,7 +222,7 @@ pub struct UserChanges {
 }
 
 /// Applies a PATCH; returns the updated row.
-pub fn update(conn: &mut DbConn, id: Uuid, changes: &UserChanges) -> QueryResult<UserRow> {
+pub fn update(conn: &mut DbConn, id: UserId, changes: &UserChanges) -> DbResult<UserRow> {
     if changes.display_name.is_some()
         || changes.password_hash.is_some()
         || changes.disabled.is_some()
@@ -184,8 +231,15 @@ pub fn update(conn: &mut DbConn, id: Uuid, changes: &UserChanges) -> QueryResult
             .set(changes)
             .execute(conn)?;
     }
-    users::table
+    let row: Stored = users::table
         .find(id.to_string())
-        .select(UserRow::as_select())
-        .first(conn)
+        .select(Stored::as_select())
+        .first(conn)?;
+    Ok(row.decode()?)
+}
+
+/// Decodes every stored user, returning the rows that do not decode (`canvass verify`).
+pub fn undecodable(conn: &mut DbConn) -> QueryResult<Vec<CorruptRow>> {
+    let rows: Vec<Stored> = users::table.select(Stored::as_select()).load(conn)?;
+    Ok(rows.into_iter().filter_map(|r| r.decode().err()).collect())
 }

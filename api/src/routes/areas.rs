@@ -14,7 +14,7 @@ use crate::db::{streets, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::http::csv_rows::{self, check_len};
-use crate::model::{Area, ImportCounts, Items, Level, Street};
+use crate::model::{Area, AreaId, ImportCounts, Items, Level, Street};
 use crate::state::AppState;
 
 /// Body of `POST /areas`.
@@ -74,12 +74,12 @@ pub async fn create(
         .write(move |conn| {
             let parent = match new.parent_id {
                 Some(id) => Some(
-                    areas::find(conn, id)?
+                    areas::find(conn, id.into())?
                         .ok_or_else(|| ApiError::validation("parent_id names no known area"))?,
                 ),
                 None => None,
             };
-            let parent_level = parent.as_ref().map(AreaRow::level);
+            let parent_level = parent.as_ref().map(|p| p.level);
             if !new.level.may_have_parent(parent_level) {
                 return Err(level_error(None, new.level, parent_level));
             }
@@ -87,10 +87,10 @@ pub async fn create(
                 return Err(ApiError::Conflict(format!("area code {code} is taken")));
             }
             let row = AreaRow {
-                id: Uuid::new_v4().to_string(),
+                id: AreaId::new_v4(),
                 code,
                 name,
-                level: new.level.as_str().to_owned(),
+                level: new.level,
                 parent_id: parent.map(|p| p.id),
             };
             areas::insert(conn, &row)?;
@@ -113,7 +113,7 @@ pub async fn get(
     let id = body::path_id(&path, "area")?;
     let area = state
         .db
-        .read(move |conn| Ok(areas::find(conn, id)?))
+        .read(move |conn| Ok(areas::find(conn, id.into())?))
         .await?;
     let area = area.ok_or_else(|| ApiError::not_found("area"))?;
     Ok(HttpResponse::Ok().json(area.to_api()))
@@ -128,7 +128,8 @@ pub async fn list(
     filter: web::Query<AreaFilter>,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ReadCatalogue)?;
-    let parent = body::query_id(filter.parent_id.as_deref(), "parent_id")?;
+    let parent: Option<AreaId> =
+        body::query_id(filter.parent_id.as_deref(), "parent_id")?.map(AreaId::from);
     let items = state
         .db
         .read(move |conn| {
@@ -160,11 +161,11 @@ pub async fn streets_of(
     let items = state
         .db
         .read(move |conn| {
-            let area = areas::find(conn, id)?.ok_or_else(|| ApiError::not_found("area"))?;
-            let rows = if area.level() == Level::Ward {
-                streets::in_ward(conn, &area.id)?
+            let area = areas::find(conn, id.into())?.ok_or_else(|| ApiError::not_found("area"))?;
+            let rows = if area.level == Level::Ward {
+                streets::in_ward(conn, area.id)?
             } else {
-                let wards = areas::wards_within(conn, &area.id)?;
+                let wards = areas::wards_within(conn, area.id)?;
                 streets::in_wards(conn, &wards)?
             };
             Ok(rows
@@ -240,13 +241,12 @@ fn import_rows(conn: &mut DbConn, rows: &[csv_rows::CsvRow]) -> ApiResult<Import
     let stored = areas::all_by_code(conn)?;
     let in_file: HashMap<&str, &PlannedArea> =
         planned.iter().map(|p| (p.code.as_str(), p)).collect();
-    let mut ids: HashMap<String, String> = stored
+    let mut ids: HashMap<String, AreaId> = stored
         .iter()
-        .map(|(code, row)| (code.clone(), row.id.clone()))
+        .map(|(code, row)| (code.clone(), row.id))
         .collect();
     for plan in &planned {
-        ids.entry(plan.code.clone())
-            .or_insert_with(|| Uuid::new_v4().to_string());
+        ids.entry(plan.code.clone()).or_insert_with(AreaId::new_v4);
     }
     let mut inserts: Vec<(Level, AreaRow)> = Vec::new();
     let mut updates: Vec<AreaRow> = Vec::new();
@@ -255,7 +255,7 @@ fn import_rows(conn: &mut DbConn, rows: &[csv_rows::CsvRow]) -> ApiResult<Import
             None => None,
             Some(parent) => match (in_file.get(parent.as_str()), stored.get(parent)) {
                 (Some(p), _) => Some(p.level),
-                (None, Some(p)) => Some(p.level()),
+                (None, Some(p)) => Some(p.level),
                 (None, None) => {
                     return Err(ApiError::validation(format!(
                         "line {}: parent_code {parent} names no area in the file or the database",
@@ -267,15 +267,21 @@ fn import_rows(conn: &mut DbConn, rows: &[csv_rows::CsvRow]) -> ApiResult<Import
         if !plan.level.may_have_parent(parent_level) {
             return Err(level_error(Some(plan.line), plan.level, parent_level));
         }
+        // Every planned code got an id above, and every parent code was found above.
+        let id_of = |code: &str| {
+            ids.get(code).copied().ok_or_else(|| {
+                ApiError::internal(format!("line {}: no id planned for {code}", plan.line))
+            })
+        };
         let row = AreaRow {
-            id: ids.get(&plan.code).cloned().unwrap_or_default(),
+            id: id_of(&plan.code)?,
             code: plan.code.clone(),
             name: plan.name.clone(),
-            level: plan.level.as_str().to_owned(),
-            parent_id: plan.parent_code.as_ref().and_then(|p| ids.get(p).cloned()),
+            level: plan.level,
+            parent_id: plan.parent_code.as_deref().map(id_of).transpose()?,
         };
         match stored.get(&plan.code) {
-            Some(existing) if existing.level() != plan.level => {
+            Some(existing) if existing.level != plan.level => {
                 return Err(ApiError::validation(format!(
                     "line {}: area {} is a {}; an import cannot change its level",
                     plan.line, plan.code, existing.level

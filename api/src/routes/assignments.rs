@@ -14,7 +14,7 @@ use crate::db::assignments::{self, AssignmentRow};
 use crate::db::{areas, streets, users, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::{Assignment, Items, Street};
+use crate::model::{AreaId, Assignment, AssignmentId, Items, Street, StreetId, UserId};
 use crate::routes::campaigns::load as load_campaign;
 use crate::state::{now_ms_i64, AppState};
 
@@ -47,24 +47,24 @@ pub struct WardFilter {
 fn campaign_streets(
     conn: &mut DbConn,
     caller: &Caller,
-    campaign_area: &str,
-    ward: Option<Uuid>,
+    campaign_area: AreaId,
+    ward: Option<AreaId>,
 ) -> ApiResult<Vec<streets::StreetRow>> {
     let root = match ward {
         Some(ward) => {
             let ward = areas::find(conn, ward)?.ok_or_else(|| ApiError::not_found("ward"))?;
-            caller.require_area(conn, &ward.id)?;
+            caller.require_area(conn, ward.id)?;
             ward.id
         }
         None => match (caller.role, caller.area_id()) {
-            (Role::Admin, _) | (_, None) => campaign_area.to_owned(),
-            (_, Some(own)) => own.to_owned(),
+            (Role::Admin, _) | (_, None) => campaign_area,
+            (_, Some(own)) => own,
         },
     };
-    let in_campaign: HashSet<String> = areas::wards_within(conn, campaign_area)?
+    let in_campaign: HashSet<AreaId> = areas::wards_within(conn, campaign_area)?
         .into_iter()
         .collect();
-    let wards: Vec<String> = areas::wards_within(conn, &root)?
+    let wards: Vec<AreaId> = areas::wards_within(conn, root)?
         .into_iter()
         .filter(|w| in_campaign.contains(w))
         .collect();
@@ -94,39 +94,39 @@ pub async fn create(
     let assignment = state
         .db
         .write(move |conn| {
-            let street = streets::find(conn, new.street_id)?
+            let street = streets::find(conn, new.street_id.into())?
                 .ok_or_else(|| ApiError::validation("street_id names no known street"))?;
-            if !caller.covers_area(conn, &street.ward_id)? {
+            if !caller.covers_area(conn, street.ward_id)? {
                 return Err(ApiError::forbidden("the street is outside your ward"));
             }
-            let volunteer = users::find(conn, new.volunteer_id)?
+            let volunteer = users::find(conn, new.volunteer_id.into())?
                 .ok_or_else(|| ApiError::validation("volunteer_id names no known user"))?;
-            if volunteer.role() != Role::Volunteer {
+            if volunteer.role != Role::Volunteer {
                 return Err(ApiError::validation(
                     "only volunteers can be assigned to streets",
                 ));
             }
-            if volunteer.area_id.as_deref() != Some(street.ward_id.as_str()) {
+            if volunteer.area_id != Some(street.ward_id) {
                 return Err(ApiError::validation(
                     "the volunteer belongs to another ward",
                 ));
             }
-            if !areas::is_within(conn, &street.ward_id, &campaign.area_id)? {
+            if !areas::is_within(conn, street.ward_id, campaign.area_id)? {
                 return Err(ApiError::validation(
                     "the street is outside the campaign's area",
                 ));
             }
-            if assignments::live_exists(conn, &campaign.id, &street.id, &volunteer.id)? {
+            if assignments::live_exists(conn, campaign.id, street.id, volunteer.id)? {
                 return Err(ApiError::Conflict(
                     "this volunteer is already assigned here".into(),
                 ));
             }
             let row = AssignmentRow {
-                id: Uuid::new_v4().to_string(),
-                campaign_id: campaign.id.clone(),
+                id: AssignmentId::new_v4(),
+                campaign_id: campaign.id,
                 street_id: street.id,
                 volunteer_id: volunteer.id,
-                created_at: now_ms_i64(),
+                created_at: chrono::Utc::now(),
                 deleted_at: None,
             };
             assignments::insert(conn, &row)?;
@@ -148,8 +148,10 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let grant = caller.permit(Endpoint::ListAssignments)?;
     let campaign_id = body::path_id(&path, "campaign")?;
-    let volunteer = body::query_id(filter.volunteer_id.as_deref(), "volunteer_id")?;
-    let ward = body::query_id(filter.ward_id.as_deref(), "ward_id")?;
+    let volunteer: Option<UserId> =
+        body::query_id(filter.volunteer_id.as_deref(), "volunteer_id")?.map(UserId::from);
+    let ward: Option<AreaId> =
+        body::query_id(filter.ward_id.as_deref(), "ward_id")?.map(AreaId::from);
     let items = state
         .db
         .read(move |conn| {
@@ -165,24 +167,18 @@ pub async fn list(
                 }
                 _ => volunteer,
             };
-            let volunteer_text = volunteer.map(|v| v.to_string());
             // An admin sees everything and a volunteer only its own rows, so neither needs
             // the street filter unless it asked for one ward.
             let unfiltered = matches!(grant, Grant::Everywhere | Grant::OwnRecords);
             let rows = if unfiltered && ward.is_none() {
-                assignments::list_live(conn, &campaign.id, volunteer_text.as_deref(), None)?
+                assignments::list_live(conn, campaign.id, volunteer, None)?
             } else {
-                let street_ids: Vec<String> =
-                    campaign_streets(conn, &caller, &campaign.area_id, ward)?
+                let street_ids: Vec<StreetId> =
+                    campaign_streets(conn, &caller, campaign.area_id, ward)?
                         .into_iter()
                         .map(|s| s.id)
                         .collect();
-                assignments::list_live(
-                    conn,
-                    &campaign.id,
-                    volunteer_text.as_deref(),
-                    Some(&street_ids),
-                )?
+                assignments::list_live(conn, campaign.id, volunteer, Some(&street_ids))?
             };
             Ok(rows.iter().map(AssignmentRow::to_api).collect::<Vec<_>>())
         })
@@ -207,12 +203,12 @@ pub async fn delete(
         .db
         .write(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
-            let row = assignments::find_live(conn, &campaign.id, &id.to_string())?
+            let row = assignments::find_live(conn, campaign.id, id.into())?
                 .ok_or_else(|| ApiError::not_found("assignment"))?;
-            let street = streets::find_text(conn, &row.street_id)?
-                .ok_or_else(|| ApiError::not_found("street"))?;
-            caller.require_area(conn, &street.ward_id)?;
-            assignments::end(conn, &row.id, now_ms_i64())?;
+            let street =
+                streets::find(conn, row.street_id)?.ok_or_else(|| ApiError::not_found("street"))?;
+            caller.require_area(conn, street.ward_id)?;
+            assignments::end(conn, row.id, now_ms_i64())?;
             Ok(())
         })
         .await?;
@@ -231,14 +227,15 @@ pub async fn unassigned(
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ManageAssignments)?;
     let campaign_id = body::path_id(&path, "campaign")?;
-    let ward = body::query_id(filter.ward_id.as_deref(), "ward_id")?;
+    let ward: Option<AreaId> =
+        body::query_id(filter.ward_id.as_deref(), "ward_id")?.map(AreaId::from);
     let items = state
         .db
         .read(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
-            let all = campaign_streets(conn, &caller, &campaign.area_id, ward)?;
-            let ids: Vec<String> = all.iter().map(|s| s.id.clone()).collect();
-            let assigned: HashSet<String> = assignments::assigned_among(conn, &campaign.id, &ids)?
+            let all = campaign_streets(conn, &caller, campaign.area_id, ward)?;
+            let ids: Vec<StreetId> = all.iter().map(|s| s.id).collect();
+            let assigned: HashSet<StreetId> = assignments::assigned_among(conn, campaign.id, &ids)?
                 .into_iter()
                 .collect();
             Ok(all

@@ -67,9 +67,9 @@ fn token_response(
     let ttl = state.access_token_ttl.as_secs();
     let now_s = now_ms_i64() / 1000;
     let claims = Claims {
-        sub: user.id.clone(),
-        role: user.role.clone(),
-        area: user.area_id.clone(),
+        sub: user.id.to_string(),
+        role: user.role.as_str().to_owned(),
+        area: user.area_id.map(|area| area.to_string()),
         iat: now_s,
         nbf: now_s,
         exp: now_s + i64::try_from(ttl).unwrap_or(900),
@@ -187,18 +187,18 @@ pub async fn logout(
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::Me)?;
     let request: LogoutRequest = body::read_json(&req, payload).await?;
-    let caller_id = caller.user.id.clone();
+    let caller_id = caller.id;
     match (request.all, request.refresh_token) {
         (Some(true), _) => {
             state
                 .db
-                .write(move |conn| sessions::end_all(conn, &caller_id))
+                .write(move |conn| sessions::end_all(conn, caller_id))
                 .await?
         }
         (_, Some(token)) => {
             state
                 .db
-                .write(move |conn| sessions::end_login(conn, &caller_id, &token))
+                .write(move |conn| sessions::end_login(conn, caller_id, &token))
                 .await?
         }
         (_, None) => {

@@ -12,7 +12,7 @@ use crate::db::campaigns::{self, CampaignRow};
 use crate::db::{areas, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::{Campaign, Items};
+use crate::model::{AreaId, Campaign, CampaignId, Items};
 use crate::state::{now_ms_i64, AppState};
 
 /// Body of `POST /campaigns`.
@@ -37,7 +37,7 @@ pub struct NewCampaign {
 
 /// Loads a campaign named in a path, 404 when malformed or unknown.
 pub fn load(conn: &mut DbConn, id: Uuid) -> ApiResult<CampaignRow> {
-    campaigns::find(conn, id)?.ok_or_else(|| ApiError::not_found("campaign"))
+    campaigns::find(conn, id.into())?.ok_or_else(|| ApiError::not_found("campaign"))
 }
 
 /// Create a campaign.
@@ -64,29 +64,26 @@ pub async fn create(
     if new.deadline < new.starts_on {
         return Err(ApiError::validation("deadline is before starts_on"));
     }
-    let timezone = new
-        .timezone
-        .clone()
-        .unwrap_or_else(|| "Asia/Ho_Chi_Minh".to_owned());
-    if timezone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(ApiError::validation(format!(
-            "{timezone:?} is not an IANA time zone"
-        )));
-    }
+    let timezone = match new.timezone.as_deref() {
+        None => chrono_tz::Asia::Ho_Chi_Minh,
+        Some(name) => name
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| ApiError::validation(format!("{name:?} is not an IANA time zone")))?,
+    };
     let row = CampaignRow {
-        id: Uuid::new_v4().to_string(),
+        id: CampaignId::new_v4(),
         name,
-        area_id: new.area_id.to_string(),
+        area_id: AreaId::from(new.area_id),
         target_ratio: new.target_ratio,
-        starts_on: new.starts_on.to_string(),
-        deadline: new.deadline.to_string(),
+        starts_on: new.starts_on,
+        deadline: new.deadline,
         timezone,
         created_at: now_ms_i64(),
     };
     let campaign = state
         .db
         .write(move |conn| {
-            if areas::find(conn, new.area_id)?.is_none() {
+            if areas::find(conn, row.area_id)?.is_none() {
                 return Err(ApiError::validation("area_id names no known area"));
             }
             campaigns::insert(conn, &row)?;

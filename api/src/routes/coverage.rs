@@ -16,7 +16,7 @@ use crate::db::campaigns::CampaignRow;
 use crate::db::{counters, progress_visits, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::stored_uuid;
+use crate::model::{AreaId, Level, RecordId};
 use crate::routes::campaigns::load as load_campaign;
 use crate::state::AppState;
 use crate::sync::figures::{roll_up, Coverage, Figures};
@@ -82,14 +82,10 @@ fn target_area(
     campaign: &CampaignRow,
     area: Option<Uuid>,
 ) -> ApiResult<AreaRow> {
-    let area = match area {
-        Some(id) => areas::find(conn, id)?.ok_or_else(|| ApiError::not_found("area"))?,
-        None => {
-            areas::find_text(conn, &campaign.area_id)?.ok_or_else(|| ApiError::not_found("area"))?
-        }
-    };
-    caller.require_area(conn, &area.id)?;
-    if !areas::is_within(conn, &area.id, &campaign.area_id)? {
+    let id = area.map_or(campaign.area_id, AreaId::from);
+    let area = areas::find(conn, id)?.ok_or_else(|| ApiError::not_found("area"))?;
+    caller.require_area(conn, area.id)?;
+    if !areas::is_within(conn, area.id, campaign.area_id)? {
         return Err(ApiError::validation(
             "the area is outside the campaign's area",
         ));
@@ -99,18 +95,18 @@ fn target_area(
 
 /// The area's coverage and its children's.
 fn coverage_tree(conn: &mut DbConn, campaign: &CampaignRow, area: &AreaRow) -> ApiResult<Coverage> {
-    let subtree = areas::subtree(conn, &area.id)?;
-    let wards: Vec<String> = subtree
+    let subtree = areas::subtree(conn, area.id)?;
+    let wards: Vec<AreaId> = subtree
         .iter()
-        .filter(|a| a.level() == crate::model::Level::Ward)
-        .map(|a| a.id.clone())
+        .filter(|a| a.level == Level::Ward)
+        .map(|a| a.id)
         .collect();
-    let households: HashMap<String, i64> =
+    let households: HashMap<AreaId, i64> =
         counters::households_of(conn, &wards)?.into_iter().collect();
-    let ward_counters: HashMap<String, counters::WardCoverageRow> =
-        counters::coverage_of(conn, &campaign.id, &wards)?
+    let ward_counters: HashMap<AreaId, counters::WardCounts> =
+        counters::coverage_of(conn, campaign.id, &wards)?
             .into_iter()
-            .map(|row| (row.ward_id.clone(), row))
+            .map(|row| (row.ward_id, row.counts))
             .collect();
     let figures = roll_up(&subtree, &households, &ward_counters);
     let empty = Figures::default();
@@ -121,7 +117,7 @@ fn coverage_tree(conn: &mut DbConn, campaign: &CampaignRow, area: &AreaRow) -> A
     );
     let mut children: Vec<&AreaRow> = subtree
         .iter()
-        .filter(|a| a.parent_id.as_deref() == Some(area.id.as_str()))
+        .filter(|a| a.parent_id == Some(area.id))
         .collect();
     children.sort_by(|a, b| a.code.cmp(&b.code));
     top.children = Some(
@@ -246,9 +242,9 @@ pub async fn progress(
         .read(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
             let area = target_area(conn, &caller, &campaign, area)?;
-            let tz = campaign.tz();
+            let tz = campaign.timezone;
             let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-            let starts_on: NaiveDate = campaign.starts_on.parse().map_err(ApiError::internal)?;
+            let starts_on = campaign.starts_on;
             let explicit = from.is_some() || to.is_some();
             let to = to.unwrap_or(today);
             // A default `from` never makes the span too long: an old campaign's progress
@@ -262,14 +258,9 @@ pub async fn progress(
             if (to - from).num_days() >= MAX_PROGRESS_DAYS {
                 return Err(ApiError::validation("progress spans at most 366 days"));
             }
-            let wards = areas::wards_within(conn, &area.id)?;
-            let visits: Vec<(String, VisitFacts)> =
-                progress_visits::live(conn, &campaign.id, &wards)?
-                    .into_iter()
-                    .filter_map(|(id, household, state)| {
-                        VisitFacts::from_state(stored_uuid(&id), &state).map(|f| (household, f))
-                    })
-                    .collect();
+            let wards = areas::wards_within(conn, area.id)?;
+            let visits: Vec<(RecordId, VisitFacts)> =
+                progress_visits::live(conn, campaign.id, &wards)?;
             let timeline = Timeline::build(visits, tz);
             let items = from
                 .iter_days()
@@ -288,7 +279,7 @@ pub async fn progress(
             Ok(Progress {
                 items,
                 target_ratio: campaign.target_ratio,
-                deadline: campaign.deadline.parse().map_err(ApiError::internal)?,
+                deadline: campaign.deadline,
                 projected_date: timeline.projected_date(today, campaign.target_ratio),
             })
         })

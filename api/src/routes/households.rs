@@ -11,7 +11,7 @@ use crate::db::{records, streets, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::http::csv_rows::{self, check_len};
-use crate::model::{stored_uuid, HouseholdImportCounts};
+use crate::model::{AreaId, HouseholdImportCounts, RecordId, StreetId};
 use crate::state::{AppState, SERVER_NODE};
 use crate::sync::ingest::{ingest, Writer};
 
@@ -52,8 +52,8 @@ fn import_rows(
         .filter_map(|r| r.fields.first().cloned())
         .collect();
     let by_code = streets::by_codes(conn, &codes)?;
-    let mut covered: HashMap<String, bool> = HashMap::new();
-    let mut planned: Vec<(String, String, String)> = Vec::new();
+    let mut covered: HashMap<AreaId, bool> = HashMap::new();
+    let mut planned: Vec<(RecordId, StreetId, String)> = Vec::new();
     let mut seen = BTreeSet::new();
     let mut existing = 0u64;
     for row in rows {
@@ -72,8 +72,8 @@ fn import_rows(
         let mine = match covered.get(&street.ward_id) {
             Some(known) => *known,
             None => {
-                let mine = caller.covers_area(conn, &street.ward_id)?;
-                covered.insert(street.ward_id.clone(), mine);
+                let mine = caller.covers_area(conn, street.ward_id)?;
+                covered.insert(street.ward_id, mine);
                 mine
             }
         };
@@ -90,23 +90,20 @@ fn import_rows(
             1,
             sync_protocol::MAX_HOUSE_NUMBER_CHARS,
         )?;
-        let id = household_id(stored_uuid(&street.id), house_number).ok_or_else(|| {
+        let id = household_id(street.id.uuid(), house_number).ok_or_else(|| {
             ApiError::validation(format!(
                 "line {}: house_number is empty once normalised",
                 row.line
             ))
         })?;
         if seen.insert(id) {
-            planned.push((id.to_string(), street.id.clone(), house_number.clone()));
+            planned.push((RecordId(id), street.id, house_number.clone()));
         } else {
             existing += 1;
         }
     }
-    let ids: Vec<String> = planned.iter().map(|p| p.0.clone()).collect();
-    let stored: BTreeSet<String> = records::find_many(conn, &ids)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let ids: Vec<RecordId> = planned.iter().map(|p| p.0).collect();
+    let stored = records::existing(conn, &ids)?;
     existing += planned.iter().filter(|p| stored.contains(&p.0)).count() as u64;
     let changes: Vec<Change> = planned
         .iter()
@@ -114,8 +111,8 @@ fn import_rows(
         .map(|(id, street_id, house_number)| {
             Change::new(
                 Kind::Household,
-                stored_uuid(id),
-                stored_uuid(street_id),
+                id.uuid(),
+                street_id.uuid(),
                 None,
                 &[(
                     FieldName::HouseNumber,
@@ -129,7 +126,7 @@ fn import_rows(
     let writer = Writer {
         user_id: caller.id,
         role: caller.role,
-        area_id: caller.user.area_id.clone(),
+        area_id: caller.user.area_id,
         device_id: SERVER_NODE.to_owned(),
     };
     let mut created = 0u64;

@@ -14,7 +14,7 @@ use crate::db::{areas, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::http::csv_rows;
-use crate::model::{ImportCounts, Level, Street};
+use crate::model::{ImportCounts, Level, Street, StreetId};
 use crate::state::AppState;
 
 /// Body of `POST /streets`.
@@ -44,13 +44,13 @@ fn target_ward(
 ) -> ApiResult<areas::AreaRow> {
     let prefix = line.map(|l| format!("line {l}: ")).unwrap_or_default();
     let ward = ward.ok_or_else(|| ApiError::validation(format!("{prefix}no such ward")))?;
-    if ward.level() != Level::Ward {
+    if ward.level != Level::Ward {
         return Err(ApiError::validation(format!(
             "{prefix}{} is not a ward",
             ward.code
         )));
     }
-    if !caller.covers_area(conn, &ward.id)? {
+    if !caller.covers_area(conn, ward.id)? {
         return Err(ApiError::forbidden(format!(
             "{prefix}ward {} is not yours",
             ward.code
@@ -76,14 +76,14 @@ pub async fn create(
     let street = state
         .db
         .write(move |conn| {
-            let ward = areas::find(conn, new.ward_id)?;
+            let ward = areas::find(conn, new.ward_id.into())?;
             let ward = target_ward(conn, &caller, ward, None)?;
             check_street(None, &code, &name)?;
             if !streets::by_codes(conn, std::slice::from_ref(&code))?.is_empty() {
                 return Err(ApiError::Conflict(format!("street code {code} is taken")));
             }
             let row = StreetRow {
-                id: Uuid::new_v4().to_string(),
+                id: StreetId::new_v4(),
                 ward_id: ward.id,
                 code,
                 name,
@@ -164,13 +164,13 @@ fn import_rows(
             }
             Some(existing) => {
                 if &existing.name != name {
-                    streets::rename(conn, &existing.id, name)?;
+                    streets::rename(conn, existing.id, name)?;
                 }
                 updated += 1;
             }
             None => inserts.push(StreetRow {
-                id: Uuid::new_v4().to_string(),
-                ward_id: ward.id.clone(),
+                id: StreetId::new_v4(),
+                ward_id: ward.id,
                 code: code.clone(),
                 name: name.clone(),
                 last_seq: 0,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sync_protocol::{Change, Hlc, PulledRecord, PushResult, RecordState};
+use sync_protocol::{Change, Hlc, PulledRecord, PushResult};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use crate::db::streets::StreetRow;
 use crate::db::{areas, assignments, records, streets, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::stored_uuid;
+use crate::model::{RecordId, StreetId, UserId};
 use crate::routes::campaigns::load as load_campaign;
 use crate::state::AppState;
 use crate::sync::ingest::{ingest, Writer};
@@ -179,7 +179,7 @@ pub async fn push(
     let writer = Writer {
         user_id: caller.id,
         role: caller.role,
-        area_id: caller.user.area_id.clone(),
+        area_id: caller.area_id(),
         device_id: request.device_id,
     };
     let campaign_id = request.campaign_id;
@@ -212,8 +212,8 @@ fn buckets_of(
 ) -> ApiResult<Vec<StreetRow>> {
     match grant {
         Grant::OwnRecords => {
-            let live = assignments::list_live(conn, &campaign.id, Some(&caller.user.id), None)?;
-            let ids: Vec<String> = live
+            let live = assignments::list_live(conn, campaign.id, Some(caller.id), None)?;
+            let ids: Vec<StreetId> = live
                 .into_iter()
                 .map(|a| a.street_id)
                 .collect::<HashSet<_>>()
@@ -224,7 +224,7 @@ fn buckets_of(
             Ok(rows)
         }
         _ => match caller.area_id() {
-            Some(ward) if areas::is_within(conn, ward, &campaign.area_id)? => {
+            Some(ward) if areas::is_within(conn, ward, campaign.area_id)? => {
                 Ok(streets::in_ward(conn, ward)?)
             }
             _ => Ok(Vec::new()),
@@ -240,23 +240,16 @@ fn non_negative(value: &Value, what: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::validation(format!("{what} must be a non-negative integer")))
 }
 
-fn pulled(row: RecordRow) -> ApiResult<PulledRecord> {
-    let fields: RecordState = serde_json::from_str(&row.state)
-        .map_err(|err| ApiError::internal(format!("stored state of {}: {err}", row.id)))?;
-    let kind = if row.kind == "visit" {
-        sync_protocol::Kind::Visit
-    } else {
-        sync_protocol::Kind::Household
-    };
-    Ok(PulledRecord {
-        kind,
-        id: stored_uuid(&row.id),
-        street_id: stored_uuid(&row.street_id),
-        household_id: row.household_id.as_deref().map(stored_uuid),
-        volunteer_id: row.volunteer_id.as_deref().map(stored_uuid),
+fn pulled(row: RecordRow) -> PulledRecord {
+    PulledRecord {
+        kind: row.kind,
+        id: row.id.uuid(),
+        street_id: row.street_id.uuid(),
+        household_id: row.household_id.map(RecordId::uuid),
+        volunteer_id: row.volunteer_id.map(UserId::uuid),
         seq: row.seq,
-        fields,
-    })
+        fields: row.state,
+    }
 }
 
 struct PullPlan {
@@ -308,7 +301,7 @@ pub async fn pull(
             // Streets (and so each bucket's last seq) are read before the records: every
             // seq up to that value is committed, so a drained bucket may jump its cursor there.
             let buckets = buckets_of(conn, &caller, &campaign, grant)?;
-            let mine: HashSet<&str> = buckets.iter().map(|s| s.id.as_str()).collect();
+            let mine: HashSet<String> = buckets.iter().map(|s| s.id.to_string()).collect();
             let dropped: Vec<String> = plan
                 .cursors
                 .keys()
@@ -320,34 +313,38 @@ pub async fn pull(
             let mut remaining = 0i64;
             let mut budget = plan.limit;
             for street in &buckets {
-                let mut cursor = plan.cursors.get(&street.id).copied().unwrap_or(0);
+                let mut cursor = plan
+                    .cursors
+                    .get(&street.id.to_string())
+                    .copied()
+                    .unwrap_or(0);
                 if cursor > street.last_seq {
                     cursor = 0; // restored from a backup: start the bucket over
                 }
                 if budget > 0 {
                     let rows =
-                        records::changed_since(conn, &street.id, &campaign.id, cursor, budget + 1)?;
+                        records::changed_since(conn, street.id, campaign.id, cursor, budget + 1)?;
                     let drained = i64::try_from(rows.len()).unwrap_or(i64::MAX) <= budget;
                     for row in rows.into_iter().take(usize::try_from(budget).unwrap_or(0)) {
                         cursor = row.seq;
                         budget -= 1;
-                        changes.push(pulled(row)?);
+                        changes.push(pulled(row));
                     }
                     if drained {
                         cursor = cursor.max(street.last_seq);
                     } else {
-                        remaining += records::count_since(conn, &street.id, &campaign.id, cursor)?;
+                        remaining += records::count_since(conn, street.id, campaign.id, cursor)?;
                     }
                 } else {
-                    remaining += records::count_since(conn, &street.id, &campaign.id, cursor)?;
+                    remaining += records::count_since(conn, street.id, campaign.id, cursor)?;
                 }
-                cursors.insert(street.id.clone(), cursor);
+                cursors.insert(street.id.to_string(), cursor);
             }
             let buckets = buckets
                 .iter()
                 .map(|s| Bucket {
-                    street_id: stored_uuid(&s.id),
-                    ward_id: stored_uuid(&s.ward_id),
+                    street_id: s.id.uuid(),
+                    ward_id: s.ward_id.uuid(),
                     code: s.code.clone(),
                     name: s.name.clone(),
                 })

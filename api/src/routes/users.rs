@@ -16,7 +16,7 @@ use crate::db::users::{self, UserChanges, UserRow};
 use crate::db::{areas, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::{Items, Level, User};
+use crate::model::{AreaId, Items, Level, User, UserId};
 use crate::state::{now_ms_i64, AppState};
 
 /// Body of `POST /users`.
@@ -80,12 +80,12 @@ fn check_display_name(name: &str) -> ApiResult<()> {
 fn check_role_area(conn: &mut DbConn, role: Role, area_id: Option<Uuid>) -> ApiResult<()> {
     let area = match area_id {
         Some(id) => Some(
-            areas::find(conn, id)?
+            areas::find(conn, id.into())?
                 .ok_or_else(|| ApiError::validation("area_id names no known area"))?,
         ),
         None => None,
     };
-    let level = area.as_ref().map(|a| a.level());
+    let level = area.as_ref().map(|a| a.level);
     let fits = match role {
         Role::Admin => level.is_none(),
         Role::Supervisor => matches!(level, Some(Level::Province | Level::District)),
@@ -116,8 +116,7 @@ pub async fn create(
     let grant = caller.permit(Endpoint::CreateUser)?;
     let new: NewUser = body::read_json(&req, payload).await?;
     if grant == Grant::OwnArea
-        && (new.role != Role::Volunteer
-            || new.area_id.map(|id| id.to_string()).as_deref() != caller.area_id())
+        && (new.role != Role::Volunteer || new.area_id.map(AreaId::from) != caller.area_id())
     {
         return Err(ApiError::forbidden(
             "a ward leader may only create volunteers of its ward",
@@ -132,11 +131,11 @@ pub async fn create(
     check_display_name(&display_name)?;
     let password_hash = state.hash_slots.hash(new.password.clone()).await?;
     let row = UserRow {
-        id: Uuid::new_v4().to_string(),
+        id: UserId::new_v4(),
         username: new.username.clone(),
         display_name,
-        role: users::role_text(new.role),
-        area_id: new.area_id.map(|id| id.to_string()),
+        role: new.role,
+        area_id: new.area_id.map(AreaId::from),
         password_hash,
         disabled: false,
         created_at: now_ms_i64(),
@@ -173,29 +172,27 @@ pub async fn list(
     let filter = filter.into_inner();
     let role = match filter.role.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(
-            users::parse_role(text)
-                .map(users::role_text)
-                .ok_or_else(|| ApiError::validation("unknown role"))?,
-        ),
+        Some(text) => {
+            Some(users::parse_role(text).ok_or_else(|| ApiError::validation("unknown role"))?)
+        }
     };
-    let area = body::query_id(filter.area_id.as_deref(), "area_id")?;
+    let area: Option<AreaId> =
+        body::query_id(filter.area_id.as_deref(), "area_id")?.map(AreaId::from);
     let items = state
         .db
         .read(move |conn| {
             let scope_root = match area {
                 Some(area) => {
-                    let area = area.to_string();
-                    if areas::find_text(conn, &area)?.is_none() {
+                    if areas::find(conn, area)?.is_none() {
                         return Err(ApiError::not_found("area"));
                     }
-                    caller.require_area(conn, &area)?;
+                    caller.require_area(conn, area)?;
                     Some(area)
                 }
                 None if grant == Grant::Everywhere => None,
-                None => caller.area_id().map(str::to_owned),
+                None => caller.area_id(),
             };
-            let area_ids = match &scope_root {
+            let area_ids = match scope_root {
                 Some(root) => Some(
                     areas::subtree(conn, root)?
                         .into_iter()
@@ -204,7 +201,7 @@ pub async fn list(
                 ),
                 None => None,
             };
-            let rows = users::list(conn, role.as_deref(), area_ids.as_deref())?;
+            let rows = users::list(conn, role, area_ids.as_deref())?;
             Ok(rows.iter().map(UserRow::to_api).collect::<Vec<_>>())
         })
         .await?;
@@ -226,20 +223,20 @@ pub async fn update(
     let id = body::path_id(&path, "user")?;
     let target = state
         .db
-        .read(move |conn| Ok(users::find(conn, id)?))
+        .read(move |conn| Ok(users::find(conn, id.into())?))
         .await?;
     let target = target.ok_or_else(|| ApiError::not_found("user"))?;
     match grant {
         Grant::Everywhere => {}
         Grant::OwnArea => {
-            if target.role() != Role::Volunteer || target.area_id.as_deref() != caller.area_id() {
+            if target.role != Role::Volunteer || target.area_id != caller.area_id() {
                 return Err(ApiError::forbidden(
                     "a ward leader may only change its ward's volunteers",
                 ));
             }
         }
         _ => {
-            if target.id != caller.user.id {
+            if target.id != caller.id {
                 return Err(ApiError::forbidden("a volunteer may only change itself"));
             }
         }
@@ -256,7 +253,7 @@ pub async fn update(
     let password_hash = match patch.password {
         Some(password) => {
             password::check_new_password(&password)?;
-            if target.id == caller.user.id {
+            if target.id == caller.id {
                 confirm_own_password(&req, &state, &target, patch.current_password).await?;
             }
             Some(state.hash_slots.hash(password).await?)
@@ -274,9 +271,9 @@ pub async fn update(
     let user = state
         .db
         .write(move |conn| {
-            let user = users::update(conn, id, &changes)?;
+            let user = users::update(conn, id.into(), &changes)?;
             if end_logins {
-                sessions::end_all(conn, &user.id)?;
+                sessions::end_all(conn, user.id)?;
             }
             Ok(user.to_api())
         })

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sync_protocol::{Change, FieldName, Kind, PushStatus, RecordState, Review, Stamped};
+use sync_protocol::{Change, FieldName, Kind, Outcome, PushStatus, Review, Stamped};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::db::visit_list::{self, VisitFilter};
 use crate::db::{areas, history, records, streets, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::{rfc3339_ms, stored_uuid};
+use crate::model::{rfc3339_ms, AreaId, RecordId, StreetId, UserId};
 use crate::routes::campaigns::load as load_campaign;
 use crate::state::{AppState, SERVER_NODE};
 use crate::sync::ingest::{ingest, Writer};
@@ -127,16 +127,25 @@ where
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
-fn visit_of(row: &RecordRow, house_numbers: &HashMap<String, Option<String>>) -> ApiResult<Visit> {
-    let state: RecordState = serde_json::from_str(&row.state)
-        .map_err(|err| ApiError::internal(format!("stored state of {}: {err}", row.id)))?;
-    let household = row.household_id.clone().unwrap_or_default();
+fn visit_of(
+    row: &RecordRow,
+    house_numbers: &HashMap<RecordId, Option<String>>,
+) -> ApiResult<Visit> {
+    // Stored visits decode with their household (see `db::records`); a household row that
+    // is gone would be a broken reference, reported rather than shown without its number.
+    let missing = |what: &str| ApiError::internal(format!("visit {}: no {what}", row.id));
+    let household = row.household_id.ok_or_else(|| missing("household_id"))?;
+    let house_number = house_numbers
+        .get(&household)
+        .ok_or_else(|| missing("stored household"))?
+        .clone();
+    let state = &row.state;
     Ok(Visit {
-        id: stored_uuid(&row.id),
-        street_id: stored_uuid(&row.street_id),
-        household_id: stored_uuid(&household),
-        house_number: house_numbers.get(&household).cloned().flatten(),
-        volunteer_id: row.volunteer_id.as_deref().map(stored_uuid),
+        id: row.id.uuid(),
+        street_id: row.street_id.uuid(),
+        household_id: household.uuid(),
+        house_number,
+        volunteer_id: row.volunteer_id.map(UserId::uuid),
         outcome: state.outcome().map(|o| o.as_str().to_owned()),
         smartphone_users: state.smartphone_users(),
         app_users: state.app_users(),
@@ -150,18 +159,18 @@ fn visit_of(row: &RecordRow, house_numbers: &HashMap<String, Option<String>>) ->
 }
 
 fn visits_of(conn: &mut DbConn, rows: &[RecordRow]) -> ApiResult<Vec<Visit>> {
-    let households: Vec<String> = rows.iter().filter_map(|r| r.household_id.clone()).collect();
-    let numbers: HashMap<String, Option<String>> = visit_list::house_numbers(conn, &households)?
+    let households: Vec<RecordId> = rows.iter().filter_map(|r| r.household_id).collect();
+    let numbers: HashMap<RecordId, Option<String>> = visit_list::house_numbers(conn, &households)?
         .into_iter()
         .collect();
     rows.iter().map(|row| visit_of(row, &numbers)).collect()
 }
 
-fn encode_token(us: i64, id: &str) -> String {
+fn encode_token(us: i64, id: RecordId) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{us}|{id}"))
 }
 
-fn decode_token(token: &str) -> ApiResult<(i64, String)> {
+fn decode_token(token: &str) -> ApiResult<(i64, RecordId)> {
     let bad = || ApiError::validation("page_token is not one this server gave");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
@@ -170,7 +179,7 @@ fn decode_token(token: &str) -> ApiResult<(i64, String)> {
     let (us, id) = text.split_once('|').ok_or_else(bad)?;
     Ok((
         us.parse().map_err(|_| bad())?,
-        Uuid::parse_str(id).map_err(|_| bad())?.to_string(),
+        Uuid::parse_str(id).map_err(|_| bad())?.into(),
     ))
 }
 
@@ -180,18 +189,18 @@ fn visible_visit(
     caller: &Caller,
     grant: Grant,
     campaign: &CampaignRow,
-    id: Uuid,
+    id: RecordId,
 ) -> ApiResult<RecordRow> {
-    let row = records::find(conn, &id.to_string())?
-        .filter(|r| r.kind == "visit" && r.campaign_id.as_deref() == Some(campaign.id.as_str()))
+    let row = records::find(conn, id)?
+        .filter(|r| r.kind == Kind::Visit && r.campaign_id == Some(campaign.id))
         .ok_or_else(|| ApiError::not_found("visit"))?;
     match grant {
         Grant::OwnRecords => {
-            if row.volunteer_id.as_deref() != Some(caller.user.id.as_str()) {
+            if row.volunteer_id != Some(caller.id) {
                 return Err(ApiError::forbidden("a volunteer sees only its own visits"));
             }
         }
-        _ => caller.require_area(conn, &row.ward_id)?,
+        _ => caller.require_area(conn, row.ward_id)?,
     }
     Ok(row)
 }
@@ -229,27 +238,26 @@ pub async fn list(
     let grant = caller.permit(Endpoint::ReadVisits)?;
     let campaign_id = body::path_id(&path, "campaign")?;
     let query = query.into_inner();
-    let ward = body::query_id(query.ward_id.as_deref(), "ward_id")?;
-    let street = body::query_id(query.street_id.as_deref(), "street_id")?;
-    let volunteer = body::query_id(query.volunteer_id.as_deref(), "volunteer_id")?;
+    let ward: Option<AreaId> =
+        body::query_id(query.ward_id.as_deref(), "ward_id")?.map(AreaId::from);
+    let street: Option<StreetId> =
+        body::query_id(query.street_id.as_deref(), "street_id")?.map(StreetId::from);
+    let volunteer: Option<UserId> =
+        body::query_id(query.volunteer_id.as_deref(), "volunteer_id")?.map(UserId::from);
     let page_size = parse_page_size(query.page_size.as_deref())?;
     let include_deleted = parse_bool(query.include_deleted.as_deref(), "include_deleted")?;
     let outcome = match query.outcome.as_deref() {
         None | Some("") => None,
         Some(text) => Some(
-            text.parse::<sync_protocol::Outcome>()
-                .map_err(|_| ApiError::validation("unknown outcome"))?
-                .as_str()
-                .to_owned(),
+            text.parse::<Outcome>()
+                .map_err(|_| ApiError::validation("unknown outcome"))?,
         ),
     };
     let review = match query.review.as_deref() {
         None | Some("") => None,
         Some(text) => Some(
             text.parse::<Review>()
-                .map_err(|_| ApiError::validation("unknown review"))?
-                .as_str()
-                .to_owned(),
+                .map_err(|_| ApiError::validation("unknown review"))?,
         ),
     };
     let after = query
@@ -263,28 +271,29 @@ pub async fn list(
         .read(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
             let mut filter = VisitFilter {
-                campaign_id: campaign.id.clone(),
                 outcome,
                 review,
                 include_deleted,
                 after,
-                ..VisitFilter::default()
+                ..VisitFilter::new(campaign.id)
             };
             if let Some(ward) = ward {
                 let ward = areas::find(conn, ward)?.ok_or_else(|| ApiError::not_found("ward"))?;
                 if grant != Grant::OwnRecords {
-                    caller.require_area(conn, &ward.id)?;
+                    caller.require_area(conn, ward.id)?;
                 }
-                filter.wards = Some(areas::wards_within(conn, &ward.id)?);
+                filter.wards = Some(areas::wards_within(conn, ward.id)?);
             } else if grant == Grant::OwnArea {
-                let own = caller.area_id().unwrap_or_default().to_owned();
-                filter.wards = Some(areas::wards_within(conn, &own)?);
+                let own = caller
+                    .area_id()
+                    .ok_or_else(|| ApiError::internal("an area-scoped caller without an area"))?;
+                filter.wards = Some(areas::wards_within(conn, own)?);
             }
             if let Some(street) = street {
                 let street =
                     streets::find(conn, street)?.ok_or_else(|| ApiError::not_found("street"))?;
                 if grant != Grant::OwnRecords {
-                    caller.require_area(conn, &street.ward_id)?;
+                    caller.require_area(conn, street.ward_id)?;
                 }
                 filter.street_id = Some(street.id);
             }
@@ -293,18 +302,23 @@ pub async fn list(
                     if volunteer.is_some_and(|v| v != caller.id) {
                         return Err(ApiError::forbidden("a volunteer sees only its own visits"));
                     }
-                    Some(caller.user.id.clone())
+                    Some(caller.id)
                 }
-                _ => volunteer.map(|v| v.to_string()),
+                _ => volunteer,
             };
+            // page_size is 1–1000 (parse_page_size), so these conversions cannot fail.
+            let page_len = usize::try_from(page_size).map_err(ApiError::internal)?;
             let mut rows = visit_list::page(conn, &filter, page_size + 1)?;
-            let more = rows.len() > usize::try_from(page_size).unwrap_or(usize::MAX);
-            rows.truncate(usize::try_from(page_size).unwrap_or(0));
+            let more = rows.len() > page_len;
+            rows.truncate(page_len);
             let next_page_token = match (more, rows.last()) {
-                (true, Some(last)) => Some(encode_token(
-                    last.visited_at_us.unwrap_or(i64::MIN),
-                    &last.id,
-                )),
+                (true, Some(last)) => {
+                    // Stored visits decode with their ordering key (see `db::records`).
+                    let us = last.visited_at_us.ok_or_else(|| {
+                        ApiError::internal(format!("visit {}: no visited_at_us", last.id))
+                    })?;
+                    Some(encode_token(us, last.id))
+                }
                 _ => None,
             };
             Ok(VisitPage {
@@ -333,29 +347,23 @@ pub async fn history_of(
         .db
         .read(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
-            let row = visible_visit(conn, &caller, grant, &campaign, id)?;
-            let current: RecordState =
-                serde_json::from_str(&row.state).map_err(ApiError::internal)?;
-            let entries = history::of_record(conn, &row.id)?;
+            let row = visible_visit(conn, &caller, grant, &campaign, id.into())?;
+            let entries = history::of_record(conn, row.id)?;
             let items: Vec<HistoryEntry> = entries
                 .into_iter()
                 .map(|entry| {
-                    let won = entry
-                        .field
-                        .parse::<FieldName>()
-                        .ok()
-                        .and_then(|f| current.get(f))
-                        .is_some_and(|s: &Stamped| {
-                            s.hlc.to_string() == entry.hlc
-                                && serde_json::to_string(&s.value)
-                                    .is_ok_and(|text| text == entry.value)
-                        });
+                    // The entry holding the field's current value and HLC (both sides are in
+                    // canonical form, so values compare as they are stored).
+                    let won = row
+                        .state
+                        .get(entry.field)
+                        .is_some_and(|s: &Stamped| s.hlc == entry.hlc && s.value == entry.value);
                     HistoryEntry {
-                        value: serde_json::from_str(&entry.value).unwrap_or(Value::Null),
-                        field: entry.field,
-                        hlc: entry.hlc,
+                        field: entry.field.as_str().to_owned(),
+                        value: entry.value,
+                        hlc: entry.hlc.to_string(),
                         device_id: entry.device_id,
-                        user_id: stored_uuid(&entry.user_id),
+                        user_id: entry.user_id.uuid(),
                         received_at: rfc3339_ms(entry.received_at),
                         won,
                     }
@@ -388,7 +396,7 @@ pub async fn review(
         .db
         .read(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
-            let row = visible_visit(conn, &caller2, grant, &campaign, id)?;
+            let row = visible_visit(conn, &caller2, grant, &campaign, id.into())?;
             Ok((campaign, row))
         })
         .await?;
@@ -412,14 +420,14 @@ pub async fn review(
     let change = Change::new(
         Kind::Visit,
         id,
-        stored_uuid(&row.street_id),
-        row.household_id.as_deref().map(stored_uuid),
+        row.street_id.uuid(),
+        row.household_id.map(RecordId::uuid),
         &fields,
     );
     let writer = Writer {
         user_id: caller.id,
         role: caller.role,
-        area_id: caller.user.area_id.clone(),
+        area_id: caller.area_id(),
         device_id: SERVER_NODE.to_owned(),
     };
     let visit = state
@@ -433,8 +441,8 @@ pub async fn review(
                     ));
                 }
             }
-            let row = records::find(conn, &id.to_string())?
-                .ok_or_else(|| ApiError::not_found("visit"))?;
+            let row =
+                records::find(conn, id.into())?.ok_or_else(|| ApiError::not_found("visit"))?;
             visits_of(conn, std::slice::from_ref(&row))?
                 .into_iter()
                 .next()

@@ -5,18 +5,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sync_protocol::{delta, household_coverage, CounterDelta, HouseholdCoverage, Kind, VisitFacts};
 
-use super::ingest::WorkingSet;
-use crate::db::counters::{self, WardCoverageRow};
+use super::ingest::{Working, WorkingSet};
+use crate::db::counters::{self, WardCounts};
 use crate::db::{records, DbConn};
-use crate::error::ApiResult;
-use crate::model::stored_uuid;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{AreaId, CampaignId, RecordId};
 
 /// What one household contributes, per campaign, at one moment.
 #[derive(Debug, Clone, Default)]
 struct Snapshot {
-    ward_id: Option<String>,
+    ward_id: Option<AreaId>,
     counted: bool,
-    per_campaign: BTreeMap<String, HouseholdCoverage>,
+    per_campaign: BTreeMap<CampaignId, HouseholdCoverage>,
 }
 
 /// For one (campaign, ward): the latest `visited_at` (µs, text) among households that
@@ -26,62 +26,67 @@ type LastVisitChange = (Option<(i64, String)>, Option<i64>);
 /// The households of an ingest and their contribution before it.
 #[derive(Debug)]
 pub struct CoverageKeeper {
-    households: BTreeSet<String>,
-    extra_campaign: Option<String>,
-    before: HashMap<String, Snapshot>,
+    extra_campaign: Option<CampaignId>,
+    before: BTreeMap<RecordId, Snapshot>,
 }
 
-fn visits_by_household(
-    working: &WorkingSet,
-) -> HashMap<&str, Vec<(&String, &super::ingest::Working)>> {
-    let mut by_household: HashMap<&str, Vec<_>> = HashMap::new();
+type VisitsByHousehold<'a> = HashMap<RecordId, Vec<(RecordId, &'a Working)>>;
+
+fn visits_by_household(working: &WorkingSet) -> VisitsByHousehold<'_> {
+    let mut by_household: VisitsByHousehold<'_> = HashMap::new();
     for (id, w) in working {
         if w.kind == Kind::Visit {
-            if let Some(household) = w.household_id.as_deref() {
-                by_household.entry(household).or_default().push((id, w));
+            if let Some(household) = w.household_id {
+                by_household.entry(household).or_default().push((*id, w));
             }
         }
     }
     by_household
 }
 
+/// The facts of a stored or merged visit. Every stored visit decodes with its outcome and
+/// `visited_at`, and a merge never removes them, so a visit without them is a bug that
+/// would make the counters drift: an error, never a visit left out.
+fn facts_of(id: RecordId, visit: &Working) -> ApiResult<VisitFacts> {
+    VisitFacts::from_state(id.uuid(), &visit.state)
+        .ok_or_else(|| ApiError::internal(format!("visit {id} has no valid outcome or visited_at")))
+}
+
 fn snapshot(
     working: &WorkingSet,
-    visits: &HashMap<&str, Vec<(&String, &super::ingest::Working)>>,
-    household_id: &str,
-    extra_campaign: Option<&str>,
-) -> Snapshot {
+    visits: &VisitsByHousehold<'_>,
+    household_id: RecordId,
+    extra_campaign: Option<CampaignId>,
+) -> ApiResult<Snapshot> {
     let household = working
-        .get(household_id)
+        .get(&household_id)
         .filter(|w| w.kind == Kind::Household);
     let gone = household.is_none_or(|h| h.state.deleted());
     let its_visits = visits
-        .get(household_id)
+        .get(&household_id)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let mut campaigns: BTreeSet<String> = its_visits
+    let mut campaigns: BTreeSet<CampaignId> = its_visits
         .iter()
-        .filter_map(|(_, v)| v.campaign_id.clone())
+        .filter_map(|(_, v)| v.campaign_id)
         .collect();
-    campaigns.extend(extra_campaign.map(str::to_owned));
-    let per_campaign = campaigns
-        .into_iter()
-        .map(|campaign| {
-            let facts: Vec<VisitFacts> = its_visits
-                .iter()
-                .filter(|(_, v)| v.campaign_id.as_deref() == Some(campaign.as_str()))
-                .filter_map(|(id, v)| VisitFacts::from_state(stored_uuid(id), &v.state))
-                .collect();
-            (campaign, household_coverage(gone, &facts))
-        })
-        .collect();
-    Snapshot {
+    campaigns.extend(extra_campaign);
+    let mut per_campaign = BTreeMap::new();
+    for campaign in campaigns {
+        let facts: Vec<VisitFacts> = its_visits
+            .iter()
+            .filter(|(_, v)| v.campaign_id == Some(campaign))
+            .map(|(id, v)| facts_of(*id, v))
+            .collect::<ApiResult<_>>()?;
+        per_campaign.insert(campaign, household_coverage(gone, &facts));
+    }
+    Ok(Snapshot {
         ward_id: household
-            .map(|h| h.ward_id.clone())
-            .or_else(|| its_visits.first().map(|(_, v)| v.ward_id.clone())),
+            .map(|h| h.ward_id)
+            .or_else(|| its_visits.first().map(|(_, v)| v.ward_id)),
         counted: !gone,
         per_campaign,
-    }
+    })
 }
 
 fn micros(last: &Option<(chrono::DateTime<chrono::FixedOffset>, String)>) -> Option<i64> {
@@ -92,41 +97,41 @@ impl CoverageKeeper {
     /// Snapshots the households before any change is merged.
     pub(crate) fn before(
         working: &WorkingSet,
-        households: &BTreeSet<String>,
-        campaign_id: Option<&str>,
-    ) -> CoverageKeeper {
+        households: &BTreeSet<RecordId>,
+        campaign_id: Option<CampaignId>,
+    ) -> ApiResult<CoverageKeeper> {
         let visits = visits_by_household(working);
         let before = households
             .iter()
-            .map(|h| (h.clone(), snapshot(working, &visits, h, campaign_id)))
-            .collect();
-        CoverageKeeper {
-            households: households.clone(),
-            extra_campaign: campaign_id.map(str::to_owned),
+            .map(|h| Ok((*h, snapshot(working, &visits, *h, campaign_id)?)))
+            .collect::<ApiResult<_>>()?;
+        Ok(CoverageKeeper {
+            extra_campaign: campaign_id,
             before,
-        }
+        })
     }
 
     /// Writes the differences between the snapshots and the merged state, in a fixed key
     /// order so that concurrent ingests lock counter rows in the same order.
     pub(crate) fn apply(&self, conn: &mut DbConn, working: &WorkingSet) -> ApiResult<()> {
         let visits = visits_by_household(working);
-        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-        let mut sums: BTreeMap<(String, String), CounterDelta> = BTreeMap::new();
+        let mut totals: BTreeMap<AreaId, i64> = BTreeMap::new();
+        let mut sums: BTreeMap<(CampaignId, AreaId), CounterDelta> = BTreeMap::new();
         // (campaign, ward) → (latest after-value among changed households, whether a
         // household that may have held the ward's maximum lost it)
-        let mut lasts: BTreeMap<(String, String), LastVisitChange> = BTreeMap::new();
-        for household in &self.households {
-            let old = self.before.get(household).cloned().unwrap_or_default();
-            let new = snapshot(working, &visits, household, self.extra_campaign.as_deref());
-            let Some(ward) = new.ward_id.clone().or(old.ward_id.clone()) else {
+        let mut lasts: BTreeMap<(CampaignId, AreaId), LastVisitChange> = BTreeMap::new();
+        for (household, old) in &self.before {
+            let new = snapshot(working, &visits, *household, self.extra_campaign)?;
+            // A household in no record and with no visit (its change was rejected) counts
+            // nowhere, before or after.
+            let Some(ward) = new.ward_id.or(old.ward_id) else {
                 continue;
             };
             let total = i64::from(new.counted) - i64::from(old.counted);
             if total != 0 {
-                *totals.entry(ward.clone()).or_default() += total;
+                *totals.entry(ward).or_default() += total;
             }
-            let campaigns: BTreeSet<&String> = old
+            let campaigns: BTreeSet<&CampaignId> = old
                 .per_campaign
                 .keys()
                 .chain(new.per_campaign.keys())
@@ -137,9 +142,9 @@ impl CoverageKeeper {
                 let after = new.per_campaign.get(campaign).unwrap_or(&empty);
                 let mut change = delta(before, after);
                 change.households_total = 0;
-                let key = (campaign.clone(), ward.clone());
+                let key = (*campaign, ward);
                 if !change.is_zero() {
-                    *sums.entry(key.clone()).or_default() += change;
+                    *sums.entry(key).or_default() += change;
                 }
                 if before.last_visit_at != after.last_visit_at {
                     let entry = lasts.entry(key).or_default();
@@ -158,16 +163,16 @@ impl CoverageKeeper {
             }
         }
         for (ward, total) in &totals {
-            counters::add_households(conn, ward, *total)?;
+            counters::add_households(conn, *ward, *total)?;
         }
-        let keys: BTreeSet<&(String, String)> = sums.keys().chain(lasts.keys()).collect();
-        for key in keys {
-            let change = sums.get(key).copied().unwrap_or_default();
+        let keys: BTreeSet<&(CampaignId, AreaId)> = sums.keys().chain(lasts.keys()).collect();
+        for &(campaign, ward) in keys {
+            let change = sums.get(&(campaign, ward)).copied().unwrap_or_default();
             counters::add_coverage(
                 conn,
-                &WardCoverageRow {
-                    campaign_id: key.0.clone(),
-                    ward_id: key.1.clone(),
+                campaign,
+                ward,
+                &WardCounts {
                     households_attempted: change.households_attempted,
                     households_reached: change.households_reached,
                     smartphone_users: change.smartphone_users,
@@ -176,16 +181,16 @@ impl CoverageKeeper {
                     last_visit_at_us: None,
                 },
             )?;
-            if let Some((candidate, lost_max)) = lasts.get(key) {
-                let stored = counters::find_coverage(conn, &key.0, &key.1)?
-                    .and_then(|row| row.last_visit_at_us);
+            if let Some((candidate, lost_max)) = lasts.get(&(campaign, ward)) {
+                let stored = counters::find_coverage(conn, campaign, ward)?
+                    .and_then(|row| row.counts.last_visit_at_us);
                 let lost = lost_max.is_some_and(|lost| stored.is_none_or(|s| lost >= s));
                 if lost {
-                    let recounted = records::latest_live_visit(conn, &key.0, &key.1)?;
-                    counters::set_last_visit(conn, &key.0, &key.1, recounted)?;
+                    let recounted = records::latest_live_visit(conn, campaign, ward)?;
+                    counters::set_last_visit(conn, campaign, ward, recounted)?;
                 } else if let Some((us, text)) = candidate {
                     if stored.is_none_or(|s| *us > s) {
-                        counters::set_last_visit(conn, &key.0, &key.1, Some((text.clone(), *us)))?;
+                        counters::set_last_visit(conn, campaign, ward, Some((text.clone(), *us)))?;
                     }
                 }
             }

@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::areas::AreaRow;
-use crate::db::counters::WardCoverageRow;
-use crate::model::{stored_uuid, Level};
+use crate::db::counters::WardCounts;
+use crate::model::{AreaId, Level};
 
 /// The summed figures of a set of wards.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,7 +28,7 @@ pub struct Figures {
 
 impl Figures {
     /// Adds one ward's counters.
-    pub fn add(&mut self, households: i64, counters: Option<&WardCoverageRow>) {
+    pub fn add(&mut self, households: i64, counters: Option<&WardCounts>) {
         self.households_total += households;
         if let Some(c) = counters {
             self.households_attempted += c.households_attempted;
@@ -95,10 +95,10 @@ impl Coverage {
     pub fn of(area: &AreaRow, figures: &Figures, target_ratio: f64) -> Coverage {
         let coverage = figures.coverage();
         Coverage {
-            area_id: stored_uuid(&area.id),
+            area_id: area.id.uuid(),
             code: area.code.clone(),
             name: area.name.clone(),
-            level: area.level(),
+            level: area.level,
             households_total: figures.households_total,
             households_attempted: figures.households_attempted,
             households_reached: figures.households_reached,
@@ -116,28 +116,24 @@ impl Coverage {
 /// The figures of every area of a subtree, from its wards' counters.
 pub fn roll_up(
     subtree: &[AreaRow],
-    households: &HashMap<String, i64>,
-    counters: &HashMap<String, WardCoverageRow>,
-) -> HashMap<String, Figures> {
-    let parent: HashMap<&str, Option<&str>> = subtree
-        .iter()
-        .map(|a| (a.id.as_str(), a.parent_id.as_deref()))
-        .collect();
-    let mut figures: HashMap<String, Figures> = HashMap::new();
-    for ward in subtree.iter().filter(|a| a.level() == Level::Ward) {
+    households: &HashMap<AreaId, i64>,
+    counters: &HashMap<AreaId, WardCounts>,
+) -> HashMap<AreaId, Figures> {
+    let parent: HashMap<AreaId, Option<AreaId>> =
+        subtree.iter().map(|a| (a.id, a.parent_id)).collect();
+    let mut figures: HashMap<AreaId, Figures> = HashMap::new();
+    for ward in subtree.iter().filter(|a| a.level == Level::Ward) {
+        // A ward without a `ward_totals` row has had no household yet.
         let households = households.get(&ward.id).copied().unwrap_or(0);
         let counters = counters.get(&ward.id);
         // The ward counts for itself and for every ancestor inside the subtree; the walk
         // is bounded by the subtree, whose parent links cannot cycle.
-        let mut node = Some(ward.id.as_str());
+        let mut node = Some(ward.id);
         for _ in 0..=subtree.len() {
             let Some(id) = node else { break };
-            figures
-                .entry(id.to_owned())
-                .or_default()
-                .add(households, counters);
+            figures.entry(id).or_default().add(households, counters);
             node = parent
-                .get(id)
+                .get(&id)
                 .copied()
                 .flatten()
                 .filter(|p| parent.contains_key(p));

@@ -13,7 +13,6 @@ use sync_protocol::{
     decode, merge, validate, Change, ExistingRecord, FieldName, Hlc, HouseholdFacts, Kind,
     PushContext, PushResult, RecordState, Role, StreetAccess,
 };
-use uuid::Uuid;
 
 use super::coverage_keeper::CoverageKeeper;
 use super::derive::derive;
@@ -21,8 +20,8 @@ use crate::db::campaigns::CampaignRow;
 use crate::db::history::{self, NewEntry};
 use crate::db::records::{self, RecordRow};
 use crate::db::{areas, assignments, streets, DbConn};
-use crate::error::{ApiError, ApiResult};
-use crate::model::stored_uuid;
+use crate::error::ApiResult;
+use crate::model::{AreaId, CampaignId, RecordId, StreetId, UserId};
 use crate::state::now_ms_i64;
 
 /// How far ahead of the server clock an HLC or `visited_at` may be.
@@ -34,11 +33,11 @@ pub const UNASSIGNED_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
 #[derive(Debug, Clone)]
 pub struct Writer {
     /// The user.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Its role.
     pub role: Role,
     /// Its area (a ward for ward leaders and volunteers).
-    pub area_id: Option<String>,
+    pub area_id: Option<AreaId>,
     /// The pushing device (`server` for reviews and imports).
     pub device_id: String,
 }
@@ -56,11 +55,11 @@ pub struct Ingested {
 #[derive(Debug, Clone)]
 pub(crate) struct Working {
     pub(crate) kind: Kind,
-    pub(crate) street_id: String,
-    pub(crate) ward_id: String,
-    pub(crate) household_id: Option<String>,
-    pub(crate) campaign_id: Option<String>,
-    pub(crate) volunteer_id: Option<String>,
+    pub(crate) street_id: StreetId,
+    pub(crate) ward_id: AreaId,
+    pub(crate) household_id: Option<RecordId>,
+    pub(crate) campaign_id: Option<CampaignId>,
+    pub(crate) volunteer_id: Option<UserId>,
     pub(crate) seq: i64,
     pub(crate) state: RecordState,
     first_device: Option<String>,
@@ -71,49 +70,42 @@ pub(crate) struct Working {
 }
 
 impl Working {
-    fn from_row(row: RecordRow) -> ApiResult<Working> {
-        let kind = if row.kind == "visit" {
-            Kind::Visit
-        } else {
-            Kind::Household
-        };
-        let state: RecordState = serde_json::from_str(&row.state)
-            .map_err(|err| ApiError::internal(format!("stored state of {}: {err}", row.id)))?;
-        Ok(Working {
-            kind,
+    fn from_row(row: RecordRow) -> Working {
+        Working {
+            kind: row.kind,
             street_id: row.street_id,
             ward_id: row.ward_id,
             household_id: row.household_id,
             campaign_id: row.campaign_id,
             volunteer_id: row.volunteer_id,
             seq: row.seq,
-            state,
+            state: row.state,
             first_device: row.first_device,
             conflict: row.conflict,
             state_changed: false,
             meta_changed: false,
             touched_at: usize::MAX,
-        })
+        }
     }
 }
 
 /// The records loaded in this transaction, by id.
-pub(crate) type WorkingSet = HashMap<String, Working>;
+pub(crate) type WorkingSet = HashMap<RecordId, Working>;
 
 fn street_access(
     conn: &mut DbConn,
     writer: &Writer,
     campaign: Option<&CampaignRow>,
-    street_ids: &BTreeSet<String>,
+    street_ids: &BTreeSet<StreetId>,
     now_ms: i64,
-) -> ApiResult<HashMap<String, (StreetAccess, String)>> {
-    let ids: Vec<String> = street_ids.iter().cloned().collect();
+) -> ApiResult<HashMap<StreetId, (StreetAccess, AreaId)>> {
+    let ids: Vec<StreetId> = street_ids.iter().copied().collect();
     let found = streets::by_ids(conn, &ids)?;
-    let assigned: BTreeSet<String> = match (writer.role, campaign) {
+    let assigned: BTreeSet<StreetId> = match (writer.role, campaign) {
         (Role::Volunteer, Some(campaign)) => assignments::pushable_streets(
             conn,
-            &campaign.id,
-            &writer.user_id.to_string(),
+            campaign.id,
+            writer.user_id,
             now_ms,
             UNASSIGNED_GRACE_MS,
         )?
@@ -121,7 +113,7 @@ fn street_access(
         .collect(),
         _ => BTreeSet::new(),
     };
-    let mut ward_in_campaign: HashMap<String, bool> = HashMap::new();
+    let mut ward_in_campaign: HashMap<AreaId, bool> = HashMap::new();
     let mut access = HashMap::new();
     for street in found {
         let in_campaign = match campaign {
@@ -129,8 +121,8 @@ fn street_access(
             Some(campaign) => match ward_in_campaign.get(&street.ward_id) {
                 Some(known) => *known,
                 None => {
-                    let within = areas::is_within(conn, &street.ward_id, &campaign.area_id)?;
-                    ward_in_campaign.insert(street.ward_id.clone(), within);
+                    let within = areas::is_within(conn, street.ward_id, campaign.area_id)?;
+                    ward_in_campaign.insert(street.ward_id, within);
                     within
                 }
             },
@@ -138,7 +130,7 @@ fn street_access(
         let allowed = in_campaign
             && match writer.role {
                 Role::Admin => true,
-                Role::WardLeader => writer.area_id.as_deref() == Some(street.ward_id.as_str()),
+                Role::WardLeader => writer.area_id == Some(street.ward_id),
                 Role::Volunteer => assigned.contains(&street.id),
                 Role::Supervisor => false,
             };
@@ -147,7 +139,7 @@ fn street_access(
         } else {
             StreetAccess::NotAllowed
         };
-        access.insert(street.id.clone(), (verdict, street.ward_id.clone()));
+        access.insert(street.id, (verdict, street.ward_id));
     }
     Ok(access)
 }
@@ -161,49 +153,49 @@ pub fn ingest(
     changes: &[Change],
 ) -> ApiResult<Ingested> {
     let decoded: Vec<_> = changes.iter().map(decode).collect();
-    let street_ids: BTreeSet<String> = decoded
+    let street_ids: BTreeSet<StreetId> = decoded
         .iter()
         .flatten()
-        .map(|d| d.street_id.to_string())
+        .map(|d| StreetId(d.street_id))
         .collect();
     let access = street_access(conn, writer, campaign, &street_ids, now_ms_i64())?;
     // Row locks in one global order: concurrent pushes queue instead of deadlocking, and a
     // bucket's seqs become visible in the order they are handed out.
     for (street_id, (verdict, _)) in access.iter().collect::<BTreeMap<_, _>>() {
         if *verdict == StreetAccess::Allowed {
-            streets::lock(conn, street_id)?;
+            streets::lock(conn, *street_id)?;
         }
     }
     // The locks may have taken a while: judge clocks against the time they were granted,
     // and stamp history with it, so a record's history is in received order.
     let now_ms = now_ms_i64();
-    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    let mut wanted: BTreeSet<RecordId> = BTreeSet::new();
     for d in decoded.iter().flatten() {
-        wanted.insert(d.id.to_string());
+        wanted.insert(RecordId(d.id));
         if let Some(household) = d.household_id {
-            wanted.insert(household.to_string());
+            wanted.insert(RecordId(household));
         }
     }
     let mut working: WorkingSet = HashMap::new();
-    for row in records::find_many(conn, &wanted.iter().cloned().collect::<Vec<_>>())? {
-        working.insert(row.id.clone(), Working::from_row(row)?);
+    for row in records::find_many(conn, &wanted.iter().copied().collect::<Vec<_>>())? {
+        working.insert(row.id, Working::from_row(row));
     }
-    let households: BTreeSet<String> = decoded
+    let households: BTreeSet<RecordId> = decoded
         .iter()
         .flatten()
         .filter_map(|d| match d.kind {
-            Kind::Household => Some(d.id.to_string()),
-            Kind::Visit => d.household_id.map(|h| h.to_string()),
+            Kind::Household => Some(RecordId(d.id)),
+            Kind::Visit => d.household_id.map(RecordId),
         })
         .collect();
-    let household_list: Vec<String> = households.iter().cloned().collect();
+    let household_list: Vec<RecordId> = households.iter().copied().collect();
     for row in records::visits_of_households(conn, &household_list)? {
-        if !working.contains_key(&row.id) {
-            working.insert(row.id.clone(), Working::from_row(row)?);
-        }
+        working
+            .entry(row.id)
+            .or_insert_with(|| Working::from_row(row));
     }
-    let campaign_id = campaign.map(|c| c.id.clone());
-    let keeper = CoverageKeeper::before(&working, &households, campaign_id.as_deref());
+    let campaign_id = campaign.map(|c| c.id);
+    let keeper = CoverageKeeper::before(&working, &households, campaign_id)?;
 
     let now = u64::try_from(now_ms).unwrap_or(0);
     let mut results = Vec::with_capacity(changes.len());
@@ -217,11 +209,11 @@ pub fn ingest(
                 continue;
             }
         };
-        let id = decoded.id.to_string();
-        let (verdict, ward_id) = access
-            .get(&decoded.street_id.to_string())
-            .cloned()
-            .unwrap_or((StreetAccess::Unknown, String::new()));
+        let id = RecordId(decoded.id);
+        let (verdict, ward_id) = match access.get(&StreetId(decoded.street_id)) {
+            Some((verdict, ward_id)) => (*verdict, Some(*ward_id)),
+            None => (StreetAccess::Unknown, None),
+        };
         let verdict = match (decoded.kind, &campaign_id) {
             // Visits belong to a campaign; an ingest without one (an import) takes none.
             (Kind::Visit, None) => StreetAccess::NotAllowed,
@@ -230,23 +222,23 @@ pub fn ingest(
         let judged = {
             let existing = working.get(&id).map(|w| ExistingRecord {
                 kind: w.kind,
-                street_id: stored_uuid(&w.street_id),
-                household_id: w.household_id.as_deref().map(stored_uuid),
-                volunteer_id: w.volunteer_id.as_deref().map(stored_uuid),
+                street_id: w.street_id.uuid(),
+                household_id: w.household_id.map(RecordId::uuid),
+                volunteer_id: w.volunteer_id.map(UserId::uuid),
                 other_campaign: w.kind == Kind::Visit && w.campaign_id != campaign_id,
                 state: &w.state,
             });
             let household = decoded
                 .household_id
-                .and_then(|h| working.get(&h.to_string()))
+                .and_then(|h| working.get(&RecordId(h)))
                 .filter(|w| w.kind == Kind::Household)
                 .map(|w| HouseholdFacts {
-                    street_id: stored_uuid(&w.street_id),
+                    street_id: w.street_id.uuid(),
                 });
             let ctx = PushContext {
                 now_ms: now,
                 max_skew_ms: MAX_SKEW_MS,
-                pusher_id: writer.user_id,
+                pusher_id: writer.user_id.uuid(),
                 role: writer.role,
                 street: verdict,
                 existing,
@@ -261,17 +253,25 @@ pub fn ingest(
                 continue;
             }
         };
-        let record = working.entry(id.clone()).or_insert_with(|| Working {
+        // Only a change on a known street that the writer may write to validates, and every
+        // known street has its ward: a valid change without one is a bug, not a default.
+        let Some(ward_id) = ward_id else {
+            return Err(crate::error::ApiError::internal(format!(
+                "change {id} validated on street {} without a ward",
+                valid.street_id()
+            )));
+        };
+        let record = working.entry(id).or_insert_with(|| Working {
             kind: valid.kind(),
-            street_id: valid.street_id().to_string(),
-            ward_id: ward_id.clone(),
-            household_id: valid.household_id().map(|h| h.to_string()),
+            street_id: StreetId(valid.street_id()),
+            ward_id,
+            household_id: valid.household_id().map(RecordId),
             campaign_id: match valid.kind() {
-                Kind::Visit => campaign_id.clone(),
+                Kind::Visit => campaign_id,
                 Kind::Household => None,
             },
             volunteer_id: match valid.kind() {
-                Kind::Visit => Some(writer.user_id.to_string()),
+                Kind::Visit => Some(writer.user_id),
                 Kind::Household => None,
             },
             seq: 0,
@@ -292,12 +292,12 @@ pub fn ingest(
         for field in &written {
             if let Some(stamped) = valid.fields().get(field) {
                 entries.push(NewEntry {
-                    record_id: id.clone(),
-                    field: field.as_str().to_owned(),
-                    value: stamped.value.to_string(),
-                    hlc: stamped.hlc.to_string(),
+                    record_id: id,
+                    field: *field,
+                    value: stamped.value.clone(),
+                    hlc: stamped.hlc.clone(),
                     device_id: writer.device_id.clone(),
-                    user_id: writer.user_id.to_string(),
+                    user_id: writer.user_id,
                     received_at: now_ms,
                 });
             }
@@ -340,44 +340,40 @@ pub fn ingest(
 /// Gives changed records new seqs in their buckets (in the order of the changes that first
 /// changed them) and writes them.
 fn write_records(conn: &mut DbConn, working: &mut WorkingSet, now_ms: i64) -> ApiResult<()> {
-    let mut changed: Vec<(&String, &mut Working)> = working
+    let mut changed: Vec<(&RecordId, &mut Working)> = working
         .iter_mut()
         .filter(|(_, w)| w.state_changed || w.meta_changed)
         .collect();
     changed.sort_by(|a, b| (a.1.touched_at, a.0).cmp(&(b.1.touched_at, b.0)));
-    let mut per_street: BTreeMap<String, i64> = BTreeMap::new();
+    let mut per_street: BTreeMap<StreetId, i64> = BTreeMap::new();
     for (_, w) in changed.iter().filter(|(_, w)| w.state_changed) {
-        *per_street.entry(w.street_id.clone()).or_default() += 1;
+        *per_street.entry(w.street_id).or_default() += 1;
     }
-    let mut next_seq: HashMap<String, i64> = HashMap::new();
+    let mut next_seq: HashMap<StreetId, i64> = HashMap::new();
     for (street_id, count) in &per_street {
         next_seq.insert(
-            street_id.clone(),
-            streets::allocate_seqs(conn, street_id, *count)?,
+            *street_id,
+            streets::allocate_seqs(conn, *street_id, *count)?,
         );
     }
     let mut rows = Vec::with_capacity(changed.len());
     for (id, w) in changed {
         if w.state_changed {
-            let seq = next_seq.entry(w.street_id.clone()).or_insert(1);
+            let seq = next_seq.entry(w.street_id).or_insert(1);
             w.seq = *seq;
             *seq += 1;
         }
-        let derived = derive(w.kind, &w.state);
-        let state = serde_json::to_string(&w.state).map_err(ApiError::internal)?;
+        let derived = derive(*id, w.kind, &w.state)?;
         rows.push(RecordRow {
-            id: id.clone(),
-            kind: match w.kind {
-                Kind::Household => "household".into(),
-                Kind::Visit => "visit".into(),
-            },
-            street_id: w.street_id.clone(),
-            ward_id: w.ward_id.clone(),
-            household_id: w.household_id.clone(),
-            campaign_id: w.campaign_id.clone(),
-            volunteer_id: w.volunteer_id.clone(),
+            id: *id,
+            kind: w.kind,
+            street_id: w.street_id,
+            ward_id: w.ward_id,
+            household_id: w.household_id,
+            campaign_id: w.campaign_id,
+            volunteer_id: w.volunteer_id,
             seq: w.seq,
-            state,
+            state: w.state.clone(),
             deleted: derived.deleted,
             house_number: derived.house_number,
             outcome: derived.outcome,

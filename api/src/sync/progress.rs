@@ -2,6 +2,7 @@
 //! sections 9 and 12), computed from the visits as they stand today.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
@@ -34,7 +35,7 @@ pub fn ratio(counters: &Counters) -> Option<f64> {
 
 impl Timeline {
     /// Builds the timeline from `(household, visit)` pairs of households not deleted.
-    pub fn build(mut visits: Vec<(String, VisitFacts)>, tz: Tz) -> Timeline {
+    pub fn build<H: Eq + Hash>(mut visits: Vec<(H, VisitFacts)>, tz: Tz) -> Timeline {
         let local = |v: &VisitFacts| v.visited_at.with_timezone(&tz).date_naive();
         visits.sort_by_key(|(_, v)| local(v));
         let mut visit_dates: Vec<NaiveDate> = visits
@@ -43,8 +44,7 @@ impl Timeline {
             .map(|(_, v)| local(v))
             .collect();
         visit_dates.dedup();
-        let mut per_household: HashMap<String, (Vec<VisitFacts>, HouseholdCoverage)> =
-            HashMap::new();
+        let mut per_household: HashMap<H, (Vec<VisitFacts>, HouseholdCoverage)> = HashMap::new();
         let mut counters = Counters::default();
         let mut steps: Vec<Step> = Vec::new();
         for (household, visit) in visits {
@@ -164,7 +164,7 @@ mod tests {
         // 23:30 UTC on the 17th is 06:30 on the 18th in Vietnam.
         let timeline = Timeline::build(
             vec![(
-                "h1".into(),
+                "h1",
                 visit(1, "2020-08-17T23:30:00Z", Outcome::InstalledNow, 2, 1),
             )],
             tz,
@@ -180,19 +180,19 @@ mod tests {
         let timeline = Timeline::build(
             vec![
                 (
-                    "h1".into(),
+                    "h1",
                     visit(1, "2020-08-17T09:00:00+07:00", Outcome::InstalledNow, 10, 1),
                 ),
                 (
-                    "h2".into(),
+                    "h2",
                     visit(2, "2020-08-18T09:00:00+07:00", Outcome::Declined, 10, 1),
                 ),
                 (
-                    "h3".into(),
+                    "h3",
                     visit(3, "2020-08-19T09:00:00+07:00", Outcome::Declined, 0, 0),
                 ),
                 (
-                    "h1".into(),
+                    "h1",
                     visit(4, "2020-08-19T10:00:00+07:00", Outcome::InstalledNow, 10, 3),
                 ),
             ],
@@ -212,15 +212,15 @@ mod tests {
         let timeline = Timeline::build(
             vec![
                 (
-                    "h1".into(),
+                    "h1",
                     visit(1, "2020-08-17T09:00:00+07:00", Outcome::InstalledNow, 2, 2),
                 ),
                 (
-                    "h2".into(),
+                    "h2",
                     visit(2, "2020-08-18T09:00:00+07:00", Outcome::Declined, 8, 0),
                 ),
                 (
-                    "h3".into(),
+                    "h3",
                     visit(
                         3,
                         "2020-08-19T09:00:00+07:00",
@@ -241,7 +241,10 @@ mod tests {
 
     #[test]
     fn no_visits_means_no_projection() {
-        let timeline = Timeline::build(Vec::new(), chrono_tz::Asia::Ho_Chi_Minh);
+        let timeline = Timeline::build(
+            Vec::<(&str, VisitFacts)>::new(),
+            chrono_tz::Asia::Ho_Chi_Minh,
+        );
         assert_eq!(timeline.projected_date(date("2020-08-20"), 0.6), None);
     }
 }
