@@ -17,5 +17,6 @@ mod pull;
 mod push;
 mod rejections;
 mod review;
+mod v1_1_rules;
 mod vectors;
 mod visits;

@@ -180,9 +180,10 @@ fn filters_order_and_pages(app: TestApp) {
         .iter()
         .find(|v| v["outcome"] == "not_home")
         .unwrap();
+    // Contract v1.1 §8: counts never written are null in a Visit (v1 showed 0).
     assert_eq!(
         (nh["smartphone_users"].clone(), nh["app_users"].clone()),
-        (json!(0), json!(0))
+        (Value::Null, Value::Null)
     );
     assert_eq!(nh["house_number"], "3");
     assert_eq!(nh["visited_at"], "2026-11-22T09:00:00+07:00");

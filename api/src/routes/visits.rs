@@ -38,10 +38,10 @@ pub struct Visit {
     pub volunteer_id: Option<Uuid>,
     /// Outcome.
     pub outcome: Option<String>,
-    /// Smartphone users (0 when never written).
-    pub smartphone_users: u32,
-    /// App users (0 when never written).
-    pub app_users: u32,
+    /// Smartphone users; null when never written (not asked is not zero).
+    pub smartphone_users: Option<u32>,
+    /// App users; null when never written.
+    pub app_users: Option<u32>,
     /// When, as pushed.
     pub visited_at: Option<String>,
     /// Free text (never names, phone or ID numbers).
@@ -127,6 +127,26 @@ where
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
+/// A count of a visit: `None` when never written. A stored count is an integer 0–50 (push
+/// validates it), so anything else is an error, never a number made up.
+fn count(row: &RecordRow, field: FieldName) -> ApiResult<Option<u32>> {
+    row.state
+        .value(field)
+        .map(|value| {
+            value
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "visit {}: {} is {value}, not a count",
+                        row.id,
+                        field.as_str()
+                    ))
+                })
+        })
+        .transpose()
+}
+
 fn visit_of(
     row: &RecordRow,
     house_numbers: &HashMap<RecordId, Option<String>>,
@@ -147,8 +167,8 @@ fn visit_of(
         house_number,
         volunteer_id: row.volunteer_id.map(UserId::uuid),
         outcome: state.outcome().map(|o| o.as_str().to_owned()),
-        smartphone_users: state.smartphone_users(),
-        app_users: state.app_users(),
+        smartphone_users: count(row, FieldName::SmartphoneUsers)?,
+        app_users: count(row, FieldName::AppUsers)?,
         visited_at: state.visited_at_text().map(str::to_owned),
         note: state.note().map(str::to_owned),
         review: state.review().as_str().to_owned(),

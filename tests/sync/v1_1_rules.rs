@@ -1,0 +1,96 @@
+//! Input rules of contract v1.1 that the read endpoints enforce: a count never written is
+//! `null` in a `Visit` (§8) but 0 in coverage (§12).
+
+use serde_json::{json, Value};
+
+use crate::common::{TestApp, World};
+use crate::support::*;
+
+/// The visit of the list whose id is `id`.
+#[track_caller]
+fn listed(list: &Value, id: &str) -> Value {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == id)
+        .unwrap_or_else(|| panic!("visit {id} not listed: {list}"))
+        .clone()
+}
+
+fn counts(visit: &Value) -> (Value, Value) {
+    (
+        visit["smartphone_users"].clone(),
+        visit["app_users"].clone(),
+    )
+}
+
+fn a_count_never_written_is_null_in_a_visit_and_zero_in_coverage(app: TestApp) {
+    let world = World::build(&app);
+    let c = &world.campaign;
+    let s = &world.street1;
+    let mut clock = Ticker::new("phone-lan");
+    let (a, b, d) = (house_id(s, "1"), house_id(s, "2"), house_id(s, "3"));
+    let (away, none, zero) = (new_id(), new_id(), new_id());
+    let changes = [
+        household(&a, s, &[("house_number", json!("1"))], &clock.next()),
+        household(&b, s, &[("house_number", json!("2"))], &clock.next()),
+        household(&d, s, &[("house_number", json!("3"))], &clock.next()),
+        // Nobody home: no count asked.
+        visit(
+            &away,
+            s,
+            &a,
+            &knock("not_home", "2026-11-20T09:00:00+07:00", 0, 0)[..2],
+            &clock.next(),
+        ),
+        // No smartphone: conclusive, counts never written.
+        visit(
+            &none,
+            s,
+            &b,
+            &knock("no_smartphone", "2026-11-20T10:00:00+07:00", 0, 0)[..2],
+            &clock.next(),
+        ),
+        // Counts written as 0: they stay 0.
+        visit(
+            &zero,
+            s,
+            &d,
+            &knock("declined", "2026-11-20T11:00:00+07:00", 0, 0),
+            &clock.next(),
+        ),
+    ];
+    assert_eq!(
+        push(&app, &world.volunteer1.1, c, "phone-lan", &changes),
+        ["applied"; 6]
+    );
+    let list = visits(&app, &world.admin, c, "");
+    assert_eq!(counts(&listed(&list, &away)), (Value::Null, Value::Null));
+    assert_eq!(counts(&listed(&list, &none)), (Value::Null, Value::Null));
+    assert_eq!(counts(&listed(&list, &zero)), (json!(0), json!(0)));
+    // Both keys are there, as null: the shape of a Visit does not change.
+    let shown = listed(&list, &none);
+    assert!(shown.as_object().unwrap().contains_key("smartphone_users"));
+    assert!(shown.as_object().unwrap().contains_key("app_users"));
+
+    let reviewed = app
+        .post(
+            &format!("/api/v1/campaigns/{c}/visits/{none}/review"),
+            &world.leader1.1,
+            &json!({"review": "verified"}),
+        )
+        .expect(200)
+        .body;
+    assert_eq!(reviewed["review"], "verified");
+    assert_eq!(counts(&reviewed), (Value::Null, Value::Null));
+
+    let ward = coverage(&app, &world.admin, c, &world.ward1);
+    // Three households, all attempted; the no-smartphone and declined ones are reached,
+    // counting 0 users each.
+    assert_eq!(figures(&ward), [3, 3, 2, 0, 0]);
+    assert_eq!(ward["coverage"], Value::Null);
+    assert_verified(&app);
+}
+
+crate::both_backends!(a_count_never_written_is_null_in_a_visit_and_zero_in_coverage);
