@@ -181,6 +181,16 @@ pub struct HouseholdImportCounts {
     pub existing: u64,
 }
 
+/// The years a date of the API may fall in (contract §12 for progress; campaigns too).
+/// Beyond them chrono's date arithmetic can overflow, and no campaign needs them.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Whether `date` lies in [`DATE_YEARS`].
+pub fn date_in_range(date: chrono::NaiveDate) -> bool {
+    use chrono::Datelike;
+    DATE_YEARS.contains(&date.year())
+}
+
 /// Formats a time as RFC 3339 UTC with milliseconds.
 pub fn rfc3339_ms(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -1,5 +1,6 @@
 //! Input rules of contract v1.1 that the read endpoints enforce: a count never written is
-//! `null` in a `Visit` (§8) but 0 in coverage (§12).
+//! `null` in a `Visit` (§8) but 0 in coverage (§12); dates outside the years 1–9999 are 422
+//! (§12), for progress and for campaigns.
 
 use serde_json::{json, Value};
 
@@ -93,4 +94,92 @@ fn a_count_never_written_is_null_in_a_visit_and_zero_in_coverage(app: TestApp) {
     assert_verified(&app);
 }
 
-crate::both_backends!(a_count_never_written_is_null_in_a_visit_and_zero_in_coverage);
+fn progress_dates_outside_the_years_1_to_9999_are_422(app: TestApp) {
+    let world = World::build(&app);
+    let c = &world.campaign;
+    for query in [
+        "to=-262143-01-01",
+        "to=+262142-12-31",
+        "from=-262143-01-01&to=-262143-01-02",
+        "to=0000-12-31",
+        "from=0000-12-31&to=0001-01-01",
+        "from=9999-12-31&to=+10000-01-01",
+        "to=+10000-01-01",
+        "from=+10000-01-01",
+    ] {
+        app.get(
+            &format!("/api/v1/campaigns/{c}/progress?{query}"),
+            &world.admin,
+        )
+        .expect_problem(422, "validation");
+    }
+    // The edges of the range are fine.
+    for (query, dates) in [
+        (
+            "from=0001-01-01&to=0001-01-02",
+            ["0001-01-01", "0001-01-02"],
+        ),
+        (
+            "from=9999-12-30&to=9999-12-31",
+            ["9999-12-30", "9999-12-31"],
+        ),
+    ] {
+        let body = app
+            .get(
+                &format!("/api/v1/campaigns/{c}/progress?{query}"),
+                &world.admin,
+            )
+            .expect(200)
+            .body;
+        let got: Vec<&str> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["date"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, dates, "{query}");
+    }
+    // Only `to` at the first date: the default `from` (starts_on, 2020) is after it.
+    app.get(
+        &format!("/api/v1/campaigns/{c}/progress?to=0001-01-01"),
+        &world.admin,
+    )
+    .expect_problem(422, "validation");
+}
+
+fn campaign_dates_outside_the_years_1_to_9999_are_422(app: TestApp) {
+    let world = World::build(&app);
+    let new = |starts_on: &str, deadline: &str| {
+        app.post(
+            "/api/v1/campaigns",
+            &world.admin,
+            &json!({"name": "Chiến dịch", "area_id": world.province, "target_ratio": 0.6,
+                    "starts_on": starts_on, "deadline": deadline}),
+        )
+    };
+    for (starts_on, deadline) in [
+        ("-0001-12-31", "2020-08-20"),
+        ("0000-06-01", "2020-08-20"),
+        ("-262143-01-01", "2020-08-20"),
+        ("2020-08-17", "+10000-01-01"),
+        ("2020-08-17", "+262142-12-31"),
+    ] {
+        new(starts_on, deadline).expect_problem(422, "validation");
+    }
+    let edge = new("0001-01-01", "9999-12-31").expect(201).body;
+    assert_eq!(edge["starts_on"], "0001-01-01");
+    assert_eq!(edge["deadline"], "9999-12-31");
+    // Its progress answers: the default range is the last 366 days up to today.
+    let id = edge["id"].as_str().unwrap();
+    let body = app
+        .get(&format!("/api/v1/campaigns/{id}/progress"), &world.admin)
+        .expect(200)
+        .body;
+    assert_eq!(body["items"].as_array().unwrap().len(), 366);
+}
+
+crate::both_backends!(
+    a_count_never_written_is_null_in_a_visit_and_zero_in_coverage,
+    progress_dates_outside_the_years_1_to_9999_are_422,
+    campaign_dates_outside_the_years_1_to_9999_are_422,
+);

@@ -12,7 +12,7 @@ use crate::db::campaigns::{self, CampaignRow};
 use crate::db::{areas, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::{AreaId, Campaign, CampaignId, Items};
+use crate::model::{date_in_range, AreaId, Campaign, CampaignId, Items};
 use crate::state::{now_ms_i64, AppState};
 
 /// Body of `POST /campaigns`.
@@ -60,6 +60,11 @@ pub async fn create(
     }
     if !(new.target_ratio > 0.0 && new.target_ratio <= 1.0) {
         return Err(ApiError::validation("target_ratio must be in (0, 1]"));
+    }
+    if !date_in_range(new.starts_on) || !date_in_range(new.deadline) {
+        return Err(ApiError::validation(
+            "starts_on and deadline must be dates in the years 1 to 9999",
+        ));
     }
     if new.deadline < new.starts_on {
         return Err(ApiError::validation("deadline is before starts_on"));

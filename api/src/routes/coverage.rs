@@ -16,14 +16,14 @@ use crate::db::campaigns::CampaignRow;
 use crate::db::{counters, progress_visits, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::{AreaId, Level, RecordId};
+use crate::model::{date_in_range, AreaId, Level, RecordId};
 use crate::routes::campaigns::load as load_campaign;
 use crate::state::AppState;
 use crate::sync::figures::{roll_up, Coverage, Figures};
 use crate::sync::progress::{ratio, Timeline};
 
 /// Most dates one progress answer holds.
-const MAX_PROGRESS_DAYS: i64 = 366;
+const MAX_PROGRESS_DAYS: u64 = 366;
 
 /// The area a coverage query is about.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -213,12 +213,21 @@ pub async fn coverage_csv(
 }
 
 fn parse_date(text: Option<&str>, name: &str) -> ApiResult<Option<NaiveDate>> {
+    let bad = || {
+        ApiError::validation(format!(
+            "{name} must be a date (YYYY-MM-DD) in the years 1 to 9999"
+        ))
+    };
     match text {
         None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::validation(format!("{name} must be a date (YYYY-MM-DD)"))),
+        Some(text) => {
+            let date: NaiveDate = text.parse().map_err(|_| bad())?;
+            if date_in_range(date) {
+                Ok(Some(date))
+            } else {
+                Err(bad())
+            }
+        }
     }
 }
 
@@ -248,14 +257,19 @@ pub async fn progress(
             let explicit = from.is_some() || to.is_some();
             let to = to.unwrap_or(today);
             // A default `from` never makes the span too long: an old campaign's progress
-            // without parameters is its last 366 days.
-            let from = from.unwrap_or_else(|| {
-                starts_on.max(to - chrono::Duration::days(MAX_PROGRESS_DAYS - 1))
-            });
+            // without parameters is its last 366 days. `to` is within the years 1–9999, so
+            // going back a year cannot leave the calendar.
+            let from = match from {
+                Some(from) => from,
+                None => to
+                    .checked_sub_days(chrono::Days::new(MAX_PROGRESS_DAYS - 1))
+                    .ok_or_else(|| ApiError::internal(format!("{to} minus a year")))?
+                    .max(starts_on),
+            };
             if from > to && explicit {
                 return Err(ApiError::validation("from is after to"));
             }
-            if (to - from).num_days() >= MAX_PROGRESS_DAYS {
+            if (to - from).num_days() >= MAX_PROGRESS_DAYS as i64 {
                 return Err(ApiError::validation("progress spans at most 366 days"));
             }
             let wards = areas::wards_within(conn, area.id)?;
