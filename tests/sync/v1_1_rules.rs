@@ -1,6 +1,7 @@
 //! Input rules of contract v1.1 that the read endpoints enforce: a count never written is
 //! `null` in a `Visit` (§8) but 0 in coverage (§12); dates outside the years 1–9999 are 422
-//! (§12), for progress and for campaigns.
+//! (§12), for progress and for campaigns; a volunteer filtering the visit list by a ward or
+//! street outside its ward gets 403 (§2).
 
 use serde_json::{json, Value};
 
@@ -178,8 +179,64 @@ fn campaign_dates_outside_the_years_1_to_9999_are_422(app: TestApp) {
     assert_eq!(body["items"].as_array().unwrap().len(), 366);
 }
 
+fn a_volunteer_filtering_visits_outside_its_ward_gets_403(app: TestApp) {
+    let world = World::build(&app);
+    let c = &world.campaign;
+    let s = &world.street1;
+    let mut clock = Ticker::new("phone-lan");
+    let house = house_id(s, "1");
+    let mine = new_id();
+    let changes = [
+        household(&house, s, &[("house_number", json!("1"))], &clock.next()),
+        visit(
+            &mine,
+            s,
+            &house,
+            &knock("installed_now", "2026-11-20T09:00:00+07:00", 2, 1),
+            &clock.next(),
+        ),
+    ];
+    assert_eq!(
+        push(&app, &world.volunteer1.1, c, "phone-lan", &changes),
+        ["applied", "applied"]
+    );
+    let token = &world.volunteer1.1;
+    let list = |query: String| app.get(&format!("/api/v1/campaigns/{c}/visits?{query}"), token);
+    // Known ids outside its ward: another ward, a district holding its ward, a street of
+    // another ward.
+    for query in [
+        format!("ward_id={}", world.ward2),
+        format!("ward_id={}", world.ward3),
+        format!("ward_id={}", world.district1),
+        format!("ward_id={}", world.province),
+        format!("street_id={}", world.street3),
+        format!("street_id={}", world.street4),
+        format!("ward_id={}&street_id={}", world.ward1, world.street3),
+    ] {
+        list(query).expect_problem(403, "forbidden");
+    }
+    // Unknown ids are 404 and malformed ones 422, as for everyone.
+    list(format!("ward_id={}", new_id())).expect_problem(404, "not_found");
+    list(format!("street_id={}", new_id())).expect_problem(404, "not_found");
+    list("ward_id=nope".to_owned()).expect_problem(422, "validation");
+    // Its own ward and its ward's streets (assigned or not) filter its own visits.
+    assert_eq!(
+        ids(&list(format!("ward_id={}", world.ward1)).expect(200).body),
+        vec![mine.clone()]
+    );
+    assert_eq!(
+        ids(&list(format!("street_id={s}")).expect(200).body),
+        vec![mine.clone()]
+    );
+    assert!(ids(&list(format!("street_id={}", world.street2))
+        .expect(200)
+        .body)
+    .is_empty());
+}
+
 crate::both_backends!(
     a_count_never_written_is_null_in_a_visit_and_zero_in_coverage,
     progress_dates_outside_the_years_1_to_9999_are_422,
     campaign_dates_outside_the_years_1_to_9999_are_422,
+    a_volunteer_filtering_visits_outside_its_ward_gets_403,
 );

@@ -297,11 +297,11 @@ pub async fn list(
                 after,
                 ..VisitFilter::new(campaign.id)
             };
+            // A ward or street filter must lie in the caller's scope, a volunteer's included
+            // (its ward): a known id outside it is 403 (§2), not an empty list.
             if let Some(ward) = ward {
                 let ward = areas::find(conn, ward)?.ok_or_else(|| ApiError::not_found("ward"))?;
-                if grant != Grant::OwnRecords {
-                    caller.require_area(conn, ward.id)?;
-                }
+                caller.require_area(conn, ward.id)?;
                 filter.wards = Some(areas::wards_within(conn, ward.id)?);
             } else if grant == Grant::OwnArea {
                 let own = caller
@@ -312,9 +312,7 @@ pub async fn list(
             if let Some(street) = street {
                 let street =
                     streets::find(conn, street)?.ok_or_else(|| ApiError::not_found("street"))?;
-                if grant != Grant::OwnRecords {
-                    caller.require_area(conn, street.ward_id)?;
-                }
+                caller.require_area(conn, street.ward_id)?;
                 filter.street_id = Some(street.id);
             }
             filter.volunteer_id = match grant {
