@@ -10,6 +10,7 @@ mod support;
 
 mod concurrency;
 mod convergence;
+mod corrupt_rows;
 mod coverage;
 mod history;
 mod progress;
