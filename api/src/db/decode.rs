@@ -109,3 +109,73 @@ impl<'a> Cells<'a> {
             .ok_or_else(|| self.corrupt(column, format!("{ms} ms is outside the calendar")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use sync_protocol::Role;
+
+    use super::*;
+    use crate::model::{AreaId, Level};
+
+    const ROW: &str = "0a1b2c3d-0000-4000-8000-00000000000a";
+
+    #[test]
+    fn canonical_values_decode() -> Result<(), CorruptRow> {
+        let cells = Cells::new("areas", ROW);
+        let id: AreaId = cells.exact("id", ROW, "UUID")?;
+        assert_eq!(id.to_string(), ROW);
+        let date: NaiveDate = cells.exact("starts_on", "2020-08-17", "date")?;
+        assert_eq!(date.to_string(), "2020-08-17");
+        let level: Level = cells.exact("level", "ward", "level")?;
+        assert_eq!(level, Level::Ward);
+        let role: Role = cells.exact("role", "ward_leader", "role")?;
+        assert_eq!(role, Role::WardLeader);
+        Ok(())
+    }
+
+    #[test]
+    fn a_value_that_parses_only_loosely_names_its_row_and_column() {
+        let cells = Cells::new("campaigns", ROW);
+        for (column, text) in [
+            ("id", "0A1B2C3D-0000-4000-8000-00000000000A"),
+            ("id", "0a1b2c3d000040008000000000000000a"),
+            ("id", "{0a1b2c3d-0000-4000-8000-00000000000a}"),
+            ("id", ""),
+        ] {
+            let err = cells.exact::<AreaId>(column, text, "UUID").err();
+            assert_eq!(
+                err.map(|e| (e.table, e.row, e.column)),
+                Some(("campaigns", ROW.to_owned(), column)),
+                "{text:?}"
+            );
+        }
+        for text in [
+            "2020-8-17",
+            " 2020-08-17",
+            "2020-02-30",
+            "17/08/2020",
+            "+2020-08-17",
+        ] {
+            assert!(
+                cells.exact::<NaiveDate>("starts_on", text, "date").is_err(),
+                "{text:?}"
+            );
+        }
+        assert!(cells.exact::<Level>("level", "Ward", "level").is_err());
+        assert!(cells.exact::<Role>("role", "admin ", "role").is_err());
+    }
+
+    #[test]
+    fn errors_stay_on_one_line_and_quote_little() {
+        let long = format!("{}\nsecond line", "x".repeat(500));
+        let err = Cells::new("areas", "row\nid").corrupt("level", "x");
+        assert!(!err.to_string().contains('\n'));
+        let err = Cells::new("areas", ROW)
+            .exact::<Level>("level", &long, "level")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.contains('\n') && err.len() < 300, "{err}");
+    }
+}

@@ -62,6 +62,10 @@ struct Stored {
 impl Stored {
     fn decode(self) -> Result<UserRow, CorruptRow> {
         let cells = Cells::new("users", &self.id);
+        // A hash that does not parse would silently refuse every password of the user.
+        if let Err(err) = argon2::password_hash::PasswordHash::new(&self.password_hash) {
+            return Err(cells.corrupt("password_hash", format!("not a PHC string: {err}")));
+        }
         Ok(UserRow {
             id: cells.exact("id", &self.id, "UUID")?,
             role: cells.exact("role", &self.role, "role")?,
