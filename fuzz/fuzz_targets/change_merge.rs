@@ -17,6 +17,7 @@ fn context<'a>(
     PushContext {
         now_ms: 1_795_931_853_797,
         max_skew_ms: 300_000,
+        visits_from_ms: None,
         pusher_id: uuid::Uuid::from_u128(7),
         role,
         street: StreetAccess::Allowed,

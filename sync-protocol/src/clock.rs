@@ -71,6 +71,29 @@ impl Clock {
         self.max_drift_ms
     }
 
+    /// The largest HLC this clock has issued, observed or witnessed (its state): the next
+    /// [`Clock::tick`] is above it. `0000000000000-0000-<node>` for a new clock.
+    ///
+    /// ```
+    /// use sync_protocol::Clock;
+    ///
+    /// let mut clock = Clock::new("phone-7", 300_000)?;
+    /// let issued = clock.tick(5_000);
+    /// assert_eq!(clock.last(), issued);
+    /// # Ok::<(), sync_protocol::HlcError>(())
+    /// ```
+    pub fn last(&self) -> Hlc {
+        Hlc::from_checked_parts(self.ms, self.counter, &self.node)
+    }
+
+    /// Sets the clock's state to `to` (its `ms` and counter), even backwards.
+    ///
+    /// Only for recovering from a wall clock that ran ahead (see [`crate::Replica`]): the
+    /// caller makes sure nothing it keeps holds an HLC above `to`.
+    pub(crate) fn rewind(&mut self, to: &Hlc) {
+        self.set(to.ms(), to.counter());
+    }
+
     /// Issues a new HLC for a local event at wall-clock time `now_ms`.
     ///
     /// The result is strictly greater than every HLC this clock issued, observed or

@@ -29,6 +29,9 @@ pub enum HlcError {
     /// not printable ASCII or is a space.
     #[error("the node of an HLC is 1 to 64 printable ASCII characters without spaces")]
     BadNode,
+    /// `server`, the server's own node, given to a phone's replica.
+    #[error("the device id server is reserved for the server's own stamps")]
+    ReservedNode,
 }
 
 /// A hybrid logical clock timestamp: wall-clock milliseconds, a counter, and the writer's node.

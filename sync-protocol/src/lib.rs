@@ -11,7 +11,9 @@
 //! - [`merge`](mod@merge): the infallible last-writer-wins [`merge()`] and [`join()`].
 //! - [`coverage`]: what a household counts for, and counter deltas.
 //! - [`household_id`](mod@household_id): deterministic household ids.
-//! - [`replica`]: an in-memory client replica for phone apps and simulations.
+//! - [`replica`]: a phone's replica, saved and restored whole, with the safe push cycle,
+//!   per-campaign pulls and the recovery from a clock that ran ahead: the core of a phone
+//!   app.
 //!
 //! A push, change by change:
 //!
@@ -29,6 +31,7 @@
 //! let ctx = PushContext {
 //!     now_ms: 1_795_931_853_797,
 //!     max_skew_ms: 300_000,
+//!     visits_from_ms: None,
 //!     pusher_id: uuid::Uuid::nil(),
 //!     role: Role::Admin,
 //!     street: StreetAccess::Allowed,
@@ -54,6 +57,7 @@ pub mod coverage;
 pub mod field;
 pub mod hlc;
 pub mod household_id;
+pub mod ignorable;
 pub mod merge;
 pub mod rejection;
 pub mod replica;
@@ -71,12 +75,20 @@ pub use coverage::{
 pub use field::{FieldName, Kind, Outcome, Review, Role, UnknownName};
 pub use hlc::{Hlc, HlcError};
 pub use household_id::{household_id, normalize_house_number};
+pub use ignorable::is_default_ignorable;
 pub use merge::{join, merge, merge_field, merge_order, FieldMerge, MergeOutcome};
 pub use rejection::{Rejection, RejectionCode};
-pub use replica::{NewVisit, Replica, ReplicaRecord};
+pub use replica::recovery::RESTAMP_MARGIN_MS;
+pub use replica::{
+    AckError, CampaignSync, EditError, FinalRejection, NewVisit, Pending, PullReport, PushBatch,
+    PushReport, Replica, ReplicaRecord, MAX_CHANGE_BYTES, SERVER_DEVICE_ID,
+};
 pub use state::{RecordState, Stamped};
 pub use validate::{
     validate, ExistingRecord, HouseholdFacts, PushContext, StreetAccess, ValidChange,
 };
 pub use values::{MAX_HOUSE_NUMBER_CHARS, MAX_NOTE_CHARS, MAX_USERS};
-pub use wire::{PulledRecord, PushResult, PushStatus};
+pub use wire::{
+    Bucket, PullRequest, PullResponse, PulledRecord, PushRequest, PushResponse, PushResult,
+    PushStatus, MAX_PUSH_BYTES, MAX_PUSH_CHANGES,
+};

@@ -95,6 +95,7 @@ impl MergeOutcome {
 /// let ctx = PushContext {
 ///     now_ms: 1_795_931_853_797,
 ///     max_skew_ms: 300_000,
+///     visits_from_ms: None,
 ///     pusher_id: uuid::Uuid::nil(),
 ///     role: Role::Admin,
 ///     street: StreetAccess::Allowed,

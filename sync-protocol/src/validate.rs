@@ -7,9 +7,10 @@ use uuid::Uuid;
 use crate::change::DecodedChange;
 use crate::field::{FieldName, Kind, Role};
 use crate::hlc::Hlc;
+use crate::household_id::household_id;
 use crate::rejection::{Rejection, RejectionCode};
 use crate::state::{RecordState, Stamped};
-use crate::values::check_value;
+use crate::values::{check_value, ValueLimits};
 
 /// Whether the pusher may push on the change's street, as the server computed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +33,8 @@ pub struct ExistingRecord<'a> {
     pub street_id: Uuid,
     /// For a visit, its household.
     pub household_id: Option<Uuid>,
-    /// For a visit, the user who created it.
+    /// The user whose push created it: a visit's volunteer, a household's creator (`None`
+    /// for a household created by an import, or stored before creators were kept).
     pub volunteer_id: Option<Uuid>,
     /// Whether it is a visit of another campaign (always `false` for a household: they are
     /// shared by all campaigns).
@@ -56,6 +58,9 @@ pub struct PushContext<'a> {
     /// How far ahead of `now_ms` an HLC or a `visited_at` may be (the contract's 5 minutes:
     /// 300 000).
     pub max_skew_ms: u64,
+    /// The earliest `visited_at` the campaign takes, Unix milliseconds: local midnight of
+    /// its `starts_on` in its time zone (the server computes it). `None`: no lower bound.
+    pub visits_from_ms: Option<i64>,
     /// The pushing user.
     pub pusher_id: Uuid,
     /// The pushing user's role.
@@ -108,8 +113,8 @@ impl ValidChange {
         &self.fields
     }
 
-    /// Whether the server had no record with this id: the change creates it (for a visit,
-    /// the server then sets `volunteer_id` to the pusher).
+    /// Whether the server had no record with this id: the change creates it (the server
+    /// then records the pusher as its creator, `volunteer_id`).
     pub fn is_creation(&self) -> bool {
         self.is_creation
     }
@@ -125,6 +130,12 @@ impl ValidChange {
 /// `immutable_field`, `forbidden_field`, `clock_skew`, `validation` (values and required
 /// fields), `unknown_record`, `unknown_household`. ([`crate::decode()`] did the first
 /// `validation` step.)
+///
+/// Besides the field rules: a household's first change must carry `house_number` and the
+/// deterministic id of its street and house number ([`crate::household_id()`]); a visit's
+/// `visited_at` may be neither more than `max_skew_ms` ahead of `now_ms` nor before
+/// `visits_from_ms`; a volunteer writes only visits it created, and a household's
+/// `deleted` only when its own push created the household (`forbidden_field`).
 ///
 /// ```
 /// use sync_protocol::{decode, validate, Change, PushContext, RejectionCode, Role, StreetAccess};
@@ -144,6 +155,7 @@ impl ValidChange {
 /// let ctx = PushContext {
 ///     now_ms: 1_795_931_853_797,
 ///     max_skew_ms: 300_000,
+///     visits_from_ms: None,
 ///     pusher_id: uuid::Uuid::nil(),
 ///     role: Role::Volunteer,
 ///     street: StreetAccess::Allowed,
@@ -165,7 +177,7 @@ pub fn validate(change: DecodedChange, ctx: &PushContext) -> Result<ValidChange,
     let fields = check_values(&change, ctx)?;
     let is_creation = ctx.existing.is_none();
     if is_creation {
-        check_creation(change.kind, &fields)?;
+        check_creation(&change, &fields)?;
     }
     if change.kind == Kind::Visit && ctx.household.is_none() {
         return Err(Rejection::new(
@@ -228,14 +240,26 @@ fn check_permissions(change: &DecodedChange, ctx: &PushContext) -> Result<(), Re
             format!("only ward leaders and admins write {field}"),
         ));
     }
-    let someone_elses_visit = ctx.existing.as_ref().is_some_and(|existing| {
-        change.kind == Kind::Visit && existing.volunteer_id != Some(ctx.pusher_id)
-    });
-    if someone_elses_visit {
-        return Err(Rejection::new(
-            RejectionCode::ForbiddenField,
-            "a volunteer changes only the visits it created",
-        ));
+    let created_by_someone_else = ctx
+        .existing
+        .as_ref()
+        .is_some_and(|existing| existing.volunteer_id != Some(ctx.pusher_id));
+    if created_by_someone_else {
+        match change.kind {
+            Kind::Visit => {
+                return Err(Rejection::new(
+                    RejectionCode::ForbiddenField,
+                    "a volunteer changes only the visits it created",
+                ))
+            }
+            Kind::Household if change.fields.contains_key(&FieldName::Deleted) => {
+                return Err(Rejection::new(
+                    RejectionCode::ForbiddenField,
+                    "a volunteer deletes only households its own push created",
+                ))
+            }
+            Kind::Household => {}
+        }
     }
     Ok(())
 }
@@ -262,12 +286,15 @@ fn check_values(
     change: &DecodedChange,
     ctx: &PushContext,
 ) -> Result<BTreeMap<FieldName, Stamped>, Rejection> {
-    let latest_ms = ctx.now_ms.saturating_add(ctx.max_skew_ms);
+    let limits = ValueLimits {
+        latest_ms: ctx.now_ms.saturating_add(ctx.max_skew_ms),
+        visits_from_ms: ctx.visits_from_ms,
+    };
     let fields = change
         .fields
         .iter()
         .map(|(&field, stamped)| {
-            let value = check_value(field, &stamped.value, latest_ms)?;
+            let value = check_value(field, &stamped.value, &limits)?;
             Ok((field, Stamped::new(value, stamped.hlc.clone())))
         })
         .collect::<Result<BTreeMap<_, _>, Rejection>>()?;
@@ -295,14 +322,29 @@ fn check_values(
 /// A visit change carrying neither `outcome` nor `visited_at` is taken for an edit that
 /// arrived before the visit's creation (`unknown_record`, retried by the phone); one
 /// carrying either is a creation, so whatever else is required must be there.
-fn check_creation(kind: Kind, fields: &BTreeMap<FieldName, Stamped>) -> Result<(), Rejection> {
+///
+/// A household's first change must also carry the deterministic id of its street and house
+/// number, so that no two records can stand for one house.
+fn check_creation(
+    change: &DecodedChange,
+    fields: &BTreeMap<FieldName, Stamped>,
+) -> Result<(), Rejection> {
     let missing = |field: FieldName, when: &str| {
         Rejection::validation(format!("{field} is required when {when} is created"))
     };
-    match kind {
+    match change.kind {
         Kind::Household => {
-            if !fields.contains_key(&FieldName::HouseNumber) {
+            let Some(number) = fields.get(&FieldName::HouseNumber) else {
                 return Err(missing(FieldName::HouseNumber, "a household"));
+            };
+            let expected = number
+                .value
+                .as_str()
+                .and_then(|text| household_id(change.street_id, text));
+            if expected != Some(change.id) {
+                return Err(Rejection::validation(
+                    "a new household's id must be the deterministic id of its street and house number",
+                ));
             }
         }
         Kind::Visit => {

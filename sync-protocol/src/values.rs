@@ -15,15 +15,20 @@ pub const MAX_HOUSE_NUMBER_CHARS: usize = 40;
 /// The largest `smartphone_users` and `app_users`.
 pub const MAX_USERS: u64 = 50;
 
+/// The bounds of `visited_at`.
+pub(crate) struct ValueLimits {
+    /// The latest instant a `visited_at` may name: the server clock plus the allowed skew.
+    pub(crate) latest_ms: u64,
+    /// The earliest: the campaign's start, if any.
+    pub(crate) visits_from_ms: Option<i64>,
+}
+
 /// Checks one field's value and returns it in canonical form (numbers re-encoded by
 /// [`canonical_number`], everything else as pushed).
-///
-/// `latest_ms` is the latest instant a `visited_at` may name: the server clock plus the
-/// allowed skew.
 pub(crate) fn check_value(
     field: FieldName,
     value: &Value,
-    latest_ms: u64,
+    limits: &ValueLimits,
 ) -> Result<Value, Rejection> {
     if value.is_null() {
         return if field.is_optional() {
@@ -54,7 +59,7 @@ pub(crate) fn check_value(
             Some(n) if n <= MAX_USERS => Ok(value.clone()),
             _ => Err(invalid(field, "must be an integer from 0 to 50")),
         },
-        FieldName::VisitedAt => check_visited_at(value, latest_ms),
+        FieldName::VisitedAt => check_visited_at(value, limits),
     }
 }
 
@@ -76,7 +81,7 @@ fn check_house_number(value: &Value) -> Result<Value, Rejection> {
         return Err(invalid(field, "must not contain control characters"));
     }
     if normalize_house_number(text).is_none() {
-        return Err(invalid(field, "has nothing left once normalized"));
+        return Err(invalid(field, "holds no letter or digit once normalized"));
     }
     Ok(value.clone())
 }
@@ -114,14 +119,18 @@ fn check_name<T: std::str::FromStr>(
     }
 }
 
-fn check_visited_at(value: &Value, latest_ms: u64) -> Result<Value, Rejection> {
+fn check_visited_at(value: &Value, limits: &ValueLimits) -> Result<Value, Rejection> {
     let field = FieldName::VisitedAt;
     let at = value
         .as_str()
         .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
         .ok_or_else(|| invalid(field, "must be an RFC 3339 date and time with an offset"))?;
-    if i128::from(at.timestamp_millis()) > i128::from(latest_ms) {
+    let at_ms = at.timestamp_millis();
+    if i128::from(at_ms) > i128::from(limits.latest_ms) {
         return Err(invalid(field, "is too far in the future"));
+    }
+    if limits.visits_from_ms.is_some_and(|from| at_ms < from) {
+        return Err(invalid(field, "is before the campaign's first day"));
     }
     Ok(value.clone())
 }

@@ -28,13 +28,26 @@ fn house_number_is_1_to_40_characters_counted_as_characters_not_bytes() {
 }
 
 #[test]
-fn a_house_number_that_normalizes_to_nothing_is_validation() {
-    for empty in [" ", "\u{a0}", "Số", " số "] {
+fn a_house_number_without_a_letter_or_digit_once_normalized_is_validation() {
+    for empty in [
+        " ",
+        "\u{a0}",
+        "Số",
+        " số ",
+        "\u{200b}",
+        "\u{feff}\u{ad}",
+        "-",
+        "/ -",
+        "số -",
+    ] {
         let message = assert_code(
             judge_household_field("house_number", json!(empty)),
             RejectionCode::Validation,
         );
-        assert_eq!(message, "house_number has nothing left once normalized");
+        assert_eq!(
+            message,
+            "house_number holds no letter or digit once normalized"
+        );
     }
 }
 

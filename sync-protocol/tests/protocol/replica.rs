@@ -1,42 +1,44 @@
-//! The in-memory client replica, against the test server.
+//! The phone replica against the test server: local edits, the safe push cycle, final
+//! rejections with their dependents.
 
 use serde_json::json;
 use sync_protocol::{
-    Change, FieldName, Kind, NewVisit, Outcome, PushResult, Rejection, RejectionCode, Replica,
-    Review, Role,
+    AckError, EditError, FieldName, Kind, NewVisit, Outcome, PushResponse, PushResult,
+    RejectionCode, Replica, Review, Role, MAX_PUSH_BYTES, MAX_PUSH_CHANGES,
 };
+use uuid::Uuid;
 
-use crate::support::{hlc, TestServer, HOUSE, LAN, MINH, SKEW_MS, STREET, VISIT};
+use crate::support::{hlc, TestServer, CAMPAIGN, HOUSE, LAN, SKEW_MS, STREET};
 
 /// 2020-08-18 09:20:00 +07:00.
-const T0: u64 = 1_597_717_200_000;
-const HOA: uuid::Uuid = uuid::uuid!("3c6d2b1a-0f9e-4d8c-b7a6-5e4f3a2b1c0d");
+pub const T0: u64 = 1_597_717_200_000;
+const HOA: Uuid = uuid::uuid!("3c6d2b1a-0f9e-4d8c-b7a6-5e4f3a2b1c0d");
 
-/// Pushes a replica's outbox as `user` and acknowledges the results.
-fn sync_push(
+/// One push of `campaign` and its acknowledgement.
+pub fn sync_push(
     replica: &mut Replica,
     server: &mut TestServer,
-    user: uuid::Uuid,
+    user: Uuid,
     role: Role,
-) -> Vec<PushResult> {
-    let batch = replica.take_outbox();
-    let results: Vec<PushResult> = batch
-        .iter()
-        .map(|change| server.push(user, role, change))
-        .collect();
-    replica.acknowledge(&batch, &results);
-    results
+) -> (PushResponse, sync_protocol::PushReport) {
+    let batch = replica.prepare_push(CAMPAIGN);
+    let response = server.push_request(user, role, batch.request());
+    let report = replica.acknowledge(&batch, &response).unwrap();
+    (response, report)
 }
 
-/// Pulls everything after `cursor` into a replica; returns the new cursor.
-fn sync_pull(replica: &mut Replica, server: &TestServer, cursor: i64, now_ms: u64) -> i64 {
-    for record in server.pull(cursor) {
-        replica.apply_pulled(&record, now_ms);
+/// Pulls [`CAMPAIGN`] until nothing more waits.
+pub fn sync_pull(replica: &mut Replica, server: &mut TestServer, user: Uuid) {
+    loop {
+        let request = replica.pull_request(CAMPAIGN, Some(3));
+        let response = server.pull_request(user, &request);
+        if !replica.apply_pull(&request, &response).has_more {
+            break;
+        }
     }
-    server.seq()
 }
 
-fn new_visit() -> NewVisit {
+pub fn new_visit() -> NewVisit {
     NewVisit {
         outcome: Outcome::Declined,
         visited_at: "2020-08-18T09:20:00+07:00".to_owned(),
@@ -45,38 +47,77 @@ fn new_visit() -> NewVisit {
     }
 }
 
+fn statuses(response: &PushResponse) -> Vec<String> {
+    response
+        .results
+        .iter()
+        .map(|r| match r.code {
+            Some(code) => format!("rejected:{code}"),
+            None => serde_json::to_value(r.status)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        })
+        .collect()
+}
+
 #[test]
 fn an_edit_stamps_every_field_with_one_hlc_applies_it_locally_and_queues_it() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
-    let change = phone.edit(
-        Kind::Visit,
-        VISIT,
-        STREET,
-        Some(HOUSE),
-        vec![(FieldName::Note, json!("x")), (FieldName::Lat, json!(10.0))],
-        T0,
-    );
-    let stamp = format!("{T0}-0000-phone-lan");
+    let house = phone.add_household(STREET, "12/5A", T0).unwrap();
+    let change = phone
+        .edit(
+            house,
+            vec![(FieldName::Note, json!("x")), (FieldName::Lat, json!(10.0))],
+            T0,
+        )
+        .unwrap();
+    let stamp = format!("{T0}-0001-phone-lan");
     assert_eq!(change.fields["note"]["hlc"], json!(stamp));
     assert_eq!(
         change.fields["lat"],
         json!({"value": 10, "hlc": stamp}),
         "numbers go canonical"
     );
-    assert_eq!(phone.outbox(), [change]);
-    let record = phone.record(VISIT).unwrap();
+    assert_eq!(phone.outbox().len(), 2);
+    assert_eq!(phone.outbox()[1].change(), change);
     assert_eq!(
-        (record.kind, record.street_id, record.household_id),
-        (Kind::Visit, STREET, Some(HOUSE))
+        phone.outbox()[1].campaign_id,
+        None,
+        "a household belongs to every campaign"
+    );
+    let record = phone.record(house).unwrap();
+    assert_eq!(
+        (record.kind, record.street_id, record.on_server),
+        (Kind::Household, STREET, false)
     );
     assert_eq!(record.state.note(), Some("x"));
 }
 
 #[test]
-fn adding_a_household_uses_its_deterministic_id() {
+fn editing_a_record_the_replica_does_not_hold_is_refused_and_writes_nothing() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
-    assert_eq!(phone.add_household(STREET, " Số 12/5a ", T0), Some(HOUSE));
-    assert_eq!(phone.add_household(STREET, " số ", T0), None);
+    let unknown = Uuid::from_u128(5);
+    assert_eq!(
+        phone.edit(unknown, vec![(FieldName::Note, json!("x"))], T0),
+        Err(EditError::UnknownRecord(unknown))
+    );
+    assert!(phone.outbox().is_empty());
+}
+
+#[test]
+fn adding_a_household_uses_its_deterministic_id_and_needs_a_letter_or_digit() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    assert_eq!(phone.add_household(STREET, " Số 12/5a ", T0), Ok(HOUSE));
+    assert_eq!(
+        phone.add_household(STREET, " số ", T0),
+        Err(EditError::NoLetterOrDigit)
+    );
+    assert_eq!(
+        phone.add_household(STREET, "\u{200b}-/", T0),
+        Err(EditError::NoLetterOrDigit)
+    );
     assert_eq!(phone.outbox().len(), 1);
     assert_eq!(
         phone.record(HOUSE).unwrap().state.house_number(),
@@ -85,118 +126,353 @@ fn adding_a_household_uses_its_deterministic_id() {
 }
 
 #[test]
-fn recorded_visits_get_distinct_ids_and_are_accepted_by_the_server() {
+fn a_change_too_large_for_any_push_is_refused_at_the_edit() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let house = phone.add_household(STREET, "1", T0).unwrap();
+    let huge = "x".repeat(MAX_PUSH_BYTES);
+    assert!(matches!(
+        phone.edit(house, vec![(FieldName::Note, json!(huge))], T0),
+        Err(EditError::TooLarge(_))
+    ));
+    assert_eq!(phone.outbox().len(), 1);
+}
+
+#[test]
+fn the_device_id_server_is_reserved() {
+    assert!(Replica::new("server", SKEW_MS).is_err());
+    assert!(Replica::new("phone server", SKEW_MS).is_err());
+}
+
+#[test]
+fn recorded_visits_carry_their_campaign_get_distinct_ids_and_are_accepted() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
     let mut server = TestServer::new(T0 + 60_000, &[STREET]);
     let house = phone.add_household(STREET, "12/5A", T0).unwrap();
-    let first = phone.record_visit(STREET, house, new_visit(), T0);
-    let second = phone.record_visit(STREET, house, new_visit(), T0);
+    let first = phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0)
+        .unwrap();
+    let second = phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0)
+        .unwrap();
     assert_ne!(first, second);
-    let results = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
-    assert!(
-        results
-            .iter()
-            .all(|r| r == &PushResult::applied(r.id.clone())),
-        "{results:?}"
-    );
+    assert_eq!(phone.outbox()[1].campaign_id, Some(CAMPAIGN));
+    assert_eq!(phone.record(first).unwrap().campaign_id, Some(CAMPAIGN));
+    let (response, report) = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    assert_eq!(statuses(&response), ["applied", "applied", "applied"]);
+    assert_eq!(report.accepted, 3);
+    assert!(phone.outbox().is_empty());
+    assert!(phone.record(first).unwrap().on_server);
+}
+
+#[test]
+fn preparing_a_push_takes_nothing_and_a_lost_answer_loses_nothing() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let mut server = TestServer::new(T0 + 60_000, &[STREET]);
+    let house = phone.add_household(STREET, "12/5A", T0).unwrap();
+    phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0)
+        .unwrap();
+    let batch = phone.prepare_push(CAMPAIGN);
+    assert_eq!(batch.len(), 2);
+    assert_eq!(phone.outbox().len(), 2);
+    // The server applies the push, and the answer is lost on the way back; the app dies.
+    let _lost = server.push_request(LAN, Role::Volunteer, batch.request());
+    let mut phone = Replica::restore(&phone.save().unwrap()).unwrap();
+    // Pushed again: nothing is lost, and resending is harmless.
+    let (response, report) = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    assert_eq!(statuses(&response), ["unchanged", "unchanged"]);
+    assert_eq!(report.accepted, 2);
     assert!(phone.outbox().is_empty());
 }
 
 #[test]
-fn acknowledge_keeps_only_retryable_rejections_in_order_at_the_front() {
+fn an_edit_made_while_a_push_is_on_its_way_stays_in_the_outbox() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
-    let edit = |phone: &mut Replica, note: &str| {
-        phone.edit(
-            Kind::Visit,
-            VISIT,
-            STREET,
-            Some(HOUSE),
-            vec![(FieldName::Note, json!(note))],
-            T0,
-        )
-    };
-    let pushed: Vec<Change> = ["a", "b", "c", "d", "e"]
-        .iter()
-        .map(|note| edit(&mut phone, note))
-        .collect();
-    let taken = phone.take_outbox();
-    assert_eq!(taken, pushed);
-    let later = edit(&mut phone, "f");
-    let reject = |code| PushResult::rejected(json!(VISIT), &Rejection::new(code, "x"));
-    let results = [
-        PushResult::applied(json!(VISIT)),
-        reject(RejectionCode::UnknownRecord),
-        reject(RejectionCode::Validation),
-        reject(RejectionCode::ClockSkew),
-        PushResult::unchanged(json!(VISIT)),
-    ];
-    phone.acknowledge(&pushed, &results);
+    let mut server = TestServer::new(T0 + 60_000, &[STREET]);
+    let house = phone.add_household(STREET, "12/5A", T0).unwrap();
+    let batch = phone.prepare_push(CAMPAIGN);
+    phone
+        .edit(house, vec![(FieldName::Note, json!("later"))], T0 + 1)
+        .unwrap();
+    let response = server.push_request(LAN, Role::Volunteer, batch.request());
+    phone.acknowledge(&batch, &response).unwrap();
+    assert_eq!(phone.outbox().len(), 1);
     assert_eq!(
-        phone.outbox(),
-        [pushed[1].clone(), pushed[3].clone(), later.clone()]
+        phone.outbox()[0].fields[&FieldName::Note].value,
+        json!("later")
     );
-
-    // Acknowledging without taking the outbox first works the same.
-    let outbox = phone.outbox().to_vec();
-    phone.acknowledge(
-        &outbox,
-        &[
-            reject(RejectionCode::UnknownHousehold),
-            PushResult::applied(json!(VISIT)),
-            reject(RejectionCode::ForbiddenField),
-        ],
-    );
-    assert_eq!(phone.outbox(), [pushed[1].clone()]);
 }
 
 #[test]
-fn a_finally_rejected_edit_is_rolled_back_and_a_full_pull_restores_the_server_value() {
+fn an_answer_that_does_not_fit_its_batch_changes_nothing() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let house = phone.add_household(STREET, "12/5A", T0).unwrap();
+    phone
+        .edit(house, vec![(FieldName::Note, json!("n"))], T0)
+        .unwrap();
+    let batch = phone.prepare_push(CAMPAIGN);
+    let before = phone.clone();
+    let server_hlc = hlc(&format!("{T0}-0000-server"));
+    let short = PushResponse {
+        results: vec![PushResult::applied(json!(house))],
+        server_hlc: server_hlc.clone(),
+    };
+    assert_eq!(
+        phone.acknowledge(&batch, &short),
+        Err(AckError::ResultCount {
+            sent: 2,
+            results: 1
+        })
+    );
+    let wrong_id = PushResponse {
+        results: vec![
+            PushResult::applied(json!(house)),
+            PushResult::applied(json!(Uuid::nil())),
+        ],
+        server_hlc,
+    };
+    assert_eq!(
+        phone.acknowledge(&batch, &wrong_id),
+        Err(AckError::Mismatch { index: 1 })
+    );
+    assert_eq!(phone, before);
+}
+
+#[test]
+fn a_push_carries_at_most_a_thousand_changes() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let house = phone.add_household(STREET, "1", T0).unwrap();
+    for i in 0..MAX_PUSH_CHANGES {
+        phone
+            .edit(house, vec![(FieldName::Note, json!(i))], T0)
+            .unwrap();
+    }
+    let batch = phone.prepare_push(CAMPAIGN);
+    assert_eq!(batch.len(), MAX_PUSH_CHANGES);
+    assert_eq!(
+        batch.pending(),
+        &phone.outbox()[..MAX_PUSH_CHANGES],
+        "the oldest first"
+    );
+}
+
+#[test]
+fn a_push_body_stays_within_two_mebibytes() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let house = phone.add_household(STREET, "1", T0).unwrap();
+    // 500 four-byte characters: about 2.1 kB per change, so 1000 changes pass 2 MiB.
+    let note = "\u{1d11e}".repeat(500);
+    for _ in 0..MAX_PUSH_CHANGES {
+        phone
+            .edit(house, vec![(FieldName::Note, json!(note))], T0)
+            .unwrap();
+    }
+    let batch = phone.prepare_push(CAMPAIGN);
+    let body = serde_json::to_vec(batch.request()).unwrap();
+    assert!(body.len() <= MAX_PUSH_BYTES, "{} bytes", body.len());
+    assert!(batch.len() < MAX_PUSH_CHANGES);
+    let next = serde_json::to_vec(&phone.outbox()[batch.len()].change()).unwrap();
+    assert!(
+        body.len() + 1 + next.len() > MAX_PUSH_BYTES,
+        "one more would not fit"
+    );
+}
+
+#[test]
+fn retryable_rejections_stay_in_the_outbox_in_their_order_until_they_go_through() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let mut server = TestServer::new(T0 + 60_000, &[STREET]);
+    // A house another phone adds, and has not pushed yet.
+    let house = sync_protocol::household_id(STREET, "5").unwrap();
+    let visit = phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0)
+        .unwrap();
+    phone
+        .edit(visit, vec![(FieldName::Note, json!("edit"))], T0)
+        .unwrap();
+    let (response, report) = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    assert_eq!(
+        statuses(&response),
+        ["rejected:unknown_household", "rejected:unknown_record"]
+    );
+    assert_eq!((report.accepted, report.waiting), (0, 2));
+    assert!(report.refused.is_empty());
+    assert_eq!(phone.outbox().len(), 2);
+
+    let mut minh = Replica::new("phone-minh", SKEW_MS).unwrap();
+    minh.add_household(STREET, "5", T0).unwrap();
+    sync_push(&mut minh, &mut server, Uuid::from_u128(9), Role::Volunteer);
+    let (response, report) = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    assert_eq!(statuses(&response), ["applied", "applied"]);
+    assert_eq!(report.accepted, 2);
+    assert!(phone.outbox().is_empty());
+}
+
+#[test]
+fn a_refused_household_creation_drops_its_visits_and_their_edits_and_reports_them() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let mut server = TestServer::new(T0 + 60_000, &[STREET]);
+    // 41 characters: the server refuses the creation for good.
+    let house = phone.add_household(STREET, &"9".repeat(41), T0).unwrap();
+    let visit = phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0)
+        .unwrap();
+    phone
+        .edit(visit, vec![(FieldName::Note, json!("edit"))], T0)
+        .unwrap();
+    let kept = phone.add_household(STREET, "12/5A", T0).unwrap();
+    let (response, report) = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    // Alone, the visit and its edit would wait for ever.
+    assert_eq!(
+        statuses(&response),
+        [
+            "rejected:validation",
+            "rejected:unknown_household",
+            "rejected:unknown_record",
+            "applied"
+        ]
+    );
+    assert_eq!(report.refused.len(), 2, "{:?}", report.refused);
+    assert_eq!(report.refused[0].record_id, house);
+    assert_eq!(report.refused[0].kind, Kind::Household);
+    assert_eq!(report.refused[0].code, RejectionCode::Validation);
+    assert_eq!(report.refused[0].because_of, None);
+    assert!(
+        report.refused[0].message.contains("house_number"),
+        "{}",
+        report.refused[0].message
+    );
+    assert_eq!(report.refused[1].record_id, visit);
+    assert_eq!(report.refused[1].kind, Kind::Visit);
+    assert_eq!(report.refused[1].code, RejectionCode::Validation);
+    assert_eq!(report.refused[1].because_of, Some(house));
+    assert_eq!((report.accepted, report.waiting), (1, 0));
+    assert!(phone.outbox().is_empty());
+    assert!(
+        phone.record(house).is_none() && phone.record(visit).is_none(),
+        "rolled back"
+    );
+    assert!(phone.record(kept).is_some());
+}
+
+#[test]
+fn a_refused_visit_creation_drops_its_edits_but_not_the_household() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let mut server = TestServer::new(T0 + 60_000, &[STREET]);
+    let house = phone.add_household(STREET, "12/5A", T0).unwrap();
+    sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    server.visits_from_ms = Some(i64::try_from(T0).unwrap());
+    let early = NewVisit {
+        visited_at: "2020-08-17T09:20:00+07:00".to_owned(),
+        ..new_visit()
+    };
+    let visit = phone
+        .record_visit(CAMPAIGN, STREET, house, early, T0)
+        .unwrap();
+    phone
+        .edit(visit, vec![(FieldName::Note, json!("edit"))], T0)
+        .unwrap();
+    let other = phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0)
+        .unwrap();
+    let (response, report) = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    assert_eq!(
+        statuses(&response),
+        ["rejected:validation", "rejected:unknown_record", "applied"]
+    );
+    assert_eq!(
+        report.refused.len(),
+        1,
+        "the edit goes with its visit: {:?}",
+        report.refused
+    );
+    assert_eq!(
+        (report.refused[0].record_id, report.refused[0].code),
+        (visit, RejectionCode::Validation)
+    );
+    assert_eq!(report.waiting, 0);
+    assert!(phone.outbox().is_empty());
+    assert!(phone.record(visit).is_none());
+    assert!(phone.record(house).is_some() && phone.record(other).is_some());
+}
+
+#[test]
+fn a_refused_edit_of_a_record_the_server_holds_is_rolled_back_and_pulled_again() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
     let mut server = TestServer::new(T0 + 600_000, &[STREET]);
     let house = phone.add_household(STREET, "12/5A", T0).unwrap();
-    let note = |phone: &mut Replica, text: String| {
-        phone.edit(
-            Kind::Household,
+    phone
+        .edit(
             house,
-            STREET,
-            None,
-            vec![(FieldName::Note, json!(text))],
+            vec![(FieldName::Note, json!("corner house"))],
             T0 + 1,
         )
-    };
-    note(&mut phone, "corner house".to_owned());
+        .unwrap();
     sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    sync_pull(&mut phone, &mut server, LAN);
+    let cursor = phone.campaign(CAMPAIGN).unwrap().cursors[&STREET];
+    assert!(cursor > 0);
 
-    let too_long = note(&mut phone, "x".repeat(501));
-    let batch = phone.take_outbox();
-    let results: Vec<PushResult> = batch
-        .iter()
-        .map(|c| server.push(LAN, Role::Volunteer, c))
-        .collect();
-    assert_eq!(results[0].code, Some(RejectionCode::Validation));
-    assert_eq!(phone.acknowledge(&batch, &results), vec![house]);
-    assert_eq!(batch, [too_long]);
+    phone
+        .edit(
+            house,
+            vec![(FieldName::Note, json!("x".repeat(501)))],
+            T0 + 2,
+        )
+        .unwrap();
+    let visit = phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0 + 3)
+        .unwrap();
+    let (response, report) = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
+    assert_eq!(statuses(&response), ["rejected:validation", "applied"]);
+    assert_eq!(
+        report.refused.len(),
+        1,
+        "the household stays, so does its visit"
+    );
     assert!(phone.outbox().is_empty());
-    let record = phone.record(house).unwrap();
-    assert_eq!(record.state.note(), None, "the rejected note is forgotten");
-    assert_eq!(record.state.house_number(), Some("12/5A"));
-
-    sync_pull(&mut phone, &server, 0, T0 + 2);
+    assert_eq!(
+        phone.record(house).unwrap().state.note(),
+        None,
+        "the refused note is forgotten"
+    );
+    assert_eq!(
+        phone.campaign(CAMPAIGN).unwrap().cursors[&STREET],
+        0,
+        "pulled again"
+    );
+    sync_pull(&mut phone, &mut server, LAN);
     assert_eq!(
         phone.record(house).unwrap().state.note(),
         Some("corner house")
     );
+    assert!(phone.record(visit).unwrap().on_server);
 }
 
 #[test]
-fn rolling_back_a_rejected_creation_forgets_the_record() {
-    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+fn a_volunteer_deleting_a_household_it_did_not_create_is_told_and_rolled_back() {
     let mut server = TestServer::new(T0 + 600_000, &[STREET]);
-    let elsewhere = uuid::Uuid::from_u128(404);
-    let house = phone.add_household(elsewhere, "9", T0).unwrap();
-    let results = sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
-    assert_eq!(results[0].code, Some(RejectionCode::UnknownStreet));
-    assert!(phone.record(house).is_none());
+    let mut hoa = Replica::new("phone-hoa", SKEW_MS).unwrap();
+    hoa.add_household(STREET, "12/5A", T0).unwrap();
+    sync_push(&mut hoa, &mut server, HOA, Role::Volunteer);
+    let mut lan = Replica::new("phone-lan", SKEW_MS).unwrap();
+    sync_pull(&mut lan, &mut server, LAN);
+    assert_eq!(
+        lan.record(HOUSE).unwrap().volunteer_id,
+        Some(HOA),
+        "the creator is known"
+    );
+    lan.edit(HOUSE, vec![(FieldName::Deleted, json!(true))], T0 + 1)
+        .unwrap();
+    let (response, report) = sync_push(&mut lan, &mut server, LAN, Role::Volunteer);
+    assert_eq!(statuses(&response), ["rejected:forbidden_field"]);
+    assert_eq!(report.refused[0].code, RejectionCode::ForbiddenField);
+    assert!(!lan.record(HOUSE).unwrap().state.deleted());
+    // Hoa created it: Hoa may.
+    hoa.edit(HOUSE, vec![(FieldName::Deleted, json!(true))], T0 + 2)
+        .unwrap();
+    let (response, _) = sync_push(&mut hoa, &mut server, HOA, Role::Volunteer);
+    assert_eq!(statuses(&response), ["applied"]);
 }
 
 #[test]
@@ -204,33 +480,29 @@ fn a_pulled_record_merges_field_by_field_and_keeps_newer_local_edits() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
     let mut server = TestServer::new(T0 + 600_000, &[STREET]);
     let house = phone.add_household(STREET, "12/5A", T0).unwrap();
-    let visit = phone.record_visit(STREET, house, new_visit(), T0 + 1);
+    let visit = phone
+        .record_visit(CAMPAIGN, STREET, house, new_visit(), T0 + 1)
+        .unwrap();
     sync_push(&mut phone, &mut server, LAN, Role::Volunteer);
 
     let mut leader = Replica::new("phone-hoa", SKEW_MS).unwrap();
-    sync_pull(&mut leader, &server, 0, T0 + 10);
-    leader.edit(
-        Kind::Visit,
-        visit,
-        STREET,
-        Some(house),
-        vec![
-            (FieldName::Review, json!("verified")),
-            (FieldName::Note, json!("leader")),
-        ],
-        T0 + 20,
-    );
+    sync_pull(&mut leader, &mut server, HOA);
+    leader
+        .edit(
+            visit,
+            vec![
+                (FieldName::Review, json!("verified")),
+                (FieldName::Note, json!("leader")),
+            ],
+            T0 + 700_000,
+        )
+        .unwrap();
     sync_push(&mut leader, &mut server, HOA, Role::WardLeader);
 
-    phone.edit(
-        Kind::Visit,
-        visit,
-        STREET,
-        Some(house),
-        vec![(FieldName::Note, json!("lan"))],
-        T0 + 30,
-    );
-    sync_pull(&mut phone, &server, 0, T0 + 40);
+    phone
+        .edit(visit, vec![(FieldName::Note, json!("lan"))], T0 + 800_000)
+        .unwrap();
+    sync_pull(&mut phone, &mut server, LAN);
     let record = phone.record(visit).unwrap();
     assert_eq!(record.state.review(), Review::Verified);
     assert_eq!(
@@ -247,16 +519,11 @@ fn pulling_raises_the_clock_above_every_pulled_hlc_even_beyond_the_drift() {
     let mut server = TestServer::new(T0 + 600_000, &[STREET]);
     let mut other = Replica::new("phone-minh", SKEW_MS).unwrap();
     other.add_household(STREET, "12/5A", T0 + 500_000).unwrap();
-    sync_push(&mut other, &mut server, MINH, Role::Volunteer);
-    sync_pull(&mut phone, &server, 0, T0);
-    let next = phone.edit(
-        Kind::Household,
-        HOUSE,
-        STREET,
-        None,
-        vec![(FieldName::Note, json!("x"))],
-        T0,
-    );
+    sync_push(&mut other, &mut server, Uuid::from_u128(9), Role::Volunteer);
+    sync_pull(&mut phone, &mut server, LAN);
+    let next = phone
+        .edit(HOUSE, vec![(FieldName::Note, json!("x"))], T0)
+        .unwrap();
     let stamp = hlc(next.fields["note"]["hlc"].as_str().unwrap());
     assert!(
         stamp > hlc(&format!("{}-0000-phone-minh", T0 + 500_000)),
@@ -274,98 +541,4 @@ fn observing_a_server_hlc_too_far_ahead_is_refused() {
         .observe(&hlc("0000000004000-0000-server"), 3_000)
         .is_ok());
     assert_eq!(phone.device_id(), "phone-lan");
-}
-
-/// The worked example of `docs/sync-protocol.md`: Lan's phone and her ward leader Hoa's
-/// phone edit one visit offline; every replica ends with the same fields.
-#[test]
-fn two_phones_editing_the_same_visit_offline_converge_field_by_field() {
-    let mut server = TestServer::new(1_597_750_000_000, &[STREET]);
-    let mut lan = Replica::new("phone-lan", SKEW_MS).unwrap();
-    let mut hoa = Replica::new("phone-hoa", SKEW_MS).unwrap();
-
-    // 09:20: Lan adds the house and logs a decline.
-    let house = lan
-        .add_household(STREET, "12/5A", 1_597_717_200_000)
-        .unwrap();
-    let visit = lan.edit(
-        Kind::Visit,
-        VISIT,
-        STREET,
-        Some(house),
-        vec![
-            (FieldName::Outcome, json!("declined")),
-            (FieldName::VisitedAt, json!("2020-08-18T09:20:00+07:00")),
-            (FieldName::SmartphoneUsers, json!(3)),
-            (FieldName::AppUsers, json!(0)),
-        ],
-        1_597_717_200_000,
-    );
-    assert_eq!(
-        visit.fields["outcome"]["hlc"],
-        json!("1597717200000-0001-phone-lan")
-    );
-    sync_push(&mut lan, &mut server, LAN, Role::Volunteer);
-    let cursor = sync_pull(&mut hoa, &server, 0, 1_597_717_300_000);
-
-    // Offline. 10:10: Lan comes back, the family installs the app.
-    let back = lan.edit(
-        Kind::Visit,
-        VISIT,
-        STREET,
-        Some(house),
-        vec![
-            (FieldName::Outcome, json!("installed_now")),
-            (FieldName::AppUsers, json!(2)),
-            (FieldName::Note, json!("came back after lunch")),
-        ],
-        1_597_720_200_000,
-    );
-    assert_eq!(
-        back.fields["note"]["hlc"],
-        json!("1597720200000-0000-phone-lan")
-    );
-    // 10:30: Hoa verifies the visit and rewrites the note.
-    let review = hoa.edit(
-        Kind::Visit,
-        VISIT,
-        STREET,
-        Some(house),
-        vec![
-            (FieldName::Review, json!("verified")),
-            (FieldName::Note, json!("installed on the second knock")),
-        ],
-        1_597_721_400_000,
-    );
-    assert_eq!(
-        review.fields["note"]["hlc"],
-        json!("1597721400000-0000-phone-hoa")
-    );
-
-    // Hoa syncs first, Lan last: arrival order does not matter.
-    sync_push(&mut hoa, &mut server, HOA, Role::WardLeader);
-    let results = sync_push(&mut lan, &mut server, LAN, Role::Volunteer);
-    assert_eq!(
-        results[0].status,
-        sync_protocol::PushStatus::Applied,
-        "outcome and app_users win"
-    );
-    sync_pull(&mut lan, &server, 0, 1_597_722_000_000);
-    sync_pull(&mut hoa, &server, cursor, 1_597_722_000_000);
-
-    let expected = json!({
-        "outcome": {"value": "installed_now", "hlc": "1597720200000-0000-phone-lan"},
-        "visited_at": {"value": "2020-08-18T09:20:00+07:00", "hlc": "1597717200000-0001-phone-lan"},
-        "smartphone_users": {"value": 3, "hlc": "1597717200000-0001-phone-lan"},
-        "app_users": {"value": 2, "hlc": "1597720200000-0000-phone-lan"},
-        "note": {"value": "installed on the second knock", "hlc": "1597721400000-0000-phone-hoa"},
-        "review": {"value": "verified", "hlc": "1597721400000-0000-phone-hoa"}
-    });
-    for state in [
-        &server.records[&VISIT].state,
-        &lan.record(VISIT).unwrap().state,
-        &hoa.record(VISIT).unwrap().state,
-    ] {
-        assert_eq!(serde_json::to_value(state).unwrap(), expected);
-    }
 }

@@ -1,11 +1,12 @@
 //! Shared helpers: fixed ids, a permissive push context, and a tiny in-memory server.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 use sync_protocol::{
-    decode, merge, validate, Change, Clock, ExistingRecord, Hlc, HouseholdFacts, Kind,
-    PulledRecord, PushContext, PushResult, RecordState, Rejection, Role, StreetAccess,
+    decode, merge, validate, Bucket, Change, Clock, ExistingRecord, Hlc, HouseholdFacts, Kind,
+    PullRequest, PullResponse, PulledRecord, PushContext, PushRequest, PushResponse, PushResult,
+    RecordState, Rejection, Role, StreetAccess,
 };
 use uuid::Uuid;
 
@@ -21,6 +22,8 @@ pub const VISIT: Uuid = uuid::uuid!("01890a5d-ac96-774b-bcce-b302099a8057");
 pub const LAN: Uuid = uuid::uuid!("02844af9-f51b-4b5d-9eb8-ce1cdf6715d9");
 /// Another volunteer.
 pub const MINH: Uuid = uuid::uuid!("7d1f3c2e-9a4b-4c5d-8e6f-0a1b2c3d4e5f");
+/// The campaign of the examples.
+pub const CAMPAIGN: Uuid = uuid::uuid!("8f0e2a8c-1d3b-4c5e-9f7a-6b5c4d3e2f1a");
 /// The server clock of the examples' push (2026-11-29).
 pub const NOW_MS: u64 = 1_795_931_853_797;
 /// The contract's allowed skew: 5 minutes.
@@ -60,6 +63,7 @@ pub fn permissive() -> PushContext<'static> {
     PushContext {
         now_ms: NOW_MS,
         max_skew_ms: SKEW_MS,
+        visits_from_ms: None,
         pusher_id: LAN,
         role: Role::Admin,
         street: StreetAccess::Allowed,
@@ -91,18 +95,24 @@ pub struct Stored {
     pub kind: Kind,
     pub street_id: Uuid,
     pub household_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
     pub volunteer_id: Option<Uuid>,
     pub seq: i64,
     pub state: RecordState,
 }
 
-/// A tiny in-memory server: one campaign, every known street open to every pusher.
+/// A tiny in-memory server built from this crate's `validate` and `merge`: every known
+/// street open to every pusher, except the (user, street) pairs in `denied`.
 #[derive(Debug, Clone)]
 pub struct TestServer {
     pub now_ms: u64,
     pub streets: Vec<Uuid>,
     pub records: BTreeMap<Uuid, Stored>,
     pub clock: Clock,
+    /// (user, street) pairs that get `not_assigned`.
+    pub denied: BTreeSet<(Uuid, Uuid)>,
+    /// The campaigns' first instant: an earlier `visited_at` is `validation`.
+    pub visits_from_ms: Option<i64>,
     seq: i64,
 }
 
@@ -113,14 +123,44 @@ impl TestServer {
             streets: streets.to_vec(),
             records: BTreeMap::new(),
             clock: Clock::new("server", SKEW_MS).unwrap(),
+            denied: BTreeSet::new(),
+            visits_from_ms: None,
             seq: 0,
         }
     }
 
-    /// Takes one change as `POST /sync/push` does.
+    /// Takes one change of [`CAMPAIGN`] as `POST /sync/push` does.
     pub fn push(&mut self, pusher: Uuid, role: Role, change: &Change) -> PushResult {
+        self.push_change(CAMPAIGN, pusher, role, change)
+    }
+
+    /// Takes a whole push body and answers it.
+    pub fn push_request(
+        &mut self,
+        pusher: Uuid,
+        role: Role,
+        request: &PushRequest,
+    ) -> PushResponse {
+        let results = request
+            .changes
+            .iter()
+            .map(|change| self.push_change(request.campaign_id, pusher, role, change))
+            .collect();
+        PushResponse {
+            results,
+            server_hlc: self.clock.tick(self.now_ms),
+        }
+    }
+
+    fn push_change(
+        &mut self,
+        campaign: Uuid,
+        pusher: Uuid,
+        role: Role,
+        change: &Change,
+    ) -> PushResult {
         let judged = decode(change).and_then(|decoded| {
-            let ctx = self.context(&decoded, pusher, role);
+            let ctx = self.context(&decoded, campaign, pusher, role);
             validate(decoded, &ctx)
         });
         let valid = match judged {
@@ -135,7 +175,8 @@ impl TestServer {
             kind: valid.kind(),
             street_id: valid.street_id(),
             household_id: valid.household_id(),
-            volunteer_id: (valid.kind() == Kind::Visit).then_some(pusher),
+            campaign_id: (valid.kind() == Kind::Visit).then_some(campaign),
+            volunteer_id: Some(pusher),
             seq: next_seq,
             state: RecordState::new(),
         });
@@ -151,20 +192,23 @@ impl TestServer {
     fn context(
         &self,
         decoded: &sync_protocol::DecodedChange,
+        campaign: Uuid,
         pusher: Uuid,
         role: Role,
     ) -> PushContext<'_> {
-        let street = if self.streets.contains(&decoded.street_id) {
-            StreetAccess::Allowed
-        } else {
+        let street = if !self.streets.contains(&decoded.street_id) {
             StreetAccess::Unknown
+        } else if self.denied.contains(&(pusher, decoded.street_id)) {
+            StreetAccess::NotAllowed
+        } else {
+            StreetAccess::Allowed
         };
         let existing = self.records.get(&decoded.id).map(|stored| ExistingRecord {
             kind: stored.kind,
             street_id: stored.street_id,
             household_id: stored.household_id,
             volunteer_id: stored.volunteer_id,
-            other_campaign: false,
+            other_campaign: stored.kind == Kind::Visit && stored.campaign_id != Some(campaign),
             state: &stored.state,
         });
         let household = decoded
@@ -177,6 +221,7 @@ impl TestServer {
         PushContext {
             now_ms: self.now_ms,
             max_skew_ms: SKEW_MS,
+            visits_from_ms: self.visits_from_ms,
             pusher_id: pusher,
             role,
             street,
@@ -185,29 +230,72 @@ impl TestServer {
         }
     }
 
-    /// Every record changed after `cursor`, in `seq` order, as `POST /sync/pull` gives them.
-    pub fn pull(&self, cursor: i64) -> Vec<PulledRecord> {
-        let mut pulled: Vec<PulledRecord> = self
-            .records
+    /// Answers a pull body as `POST /sync/pull` does: the buckets are the known streets
+    /// not denied to `user`.
+    pub fn pull_request(&mut self, user: Uuid, request: &PullRequest) -> PullResponse {
+        let buckets: Vec<Uuid> = self
+            .streets
             .iter()
-            .filter(|(_, stored)| stored.seq > cursor)
-            .map(|(&id, stored)| PulledRecord {
-                kind: stored.kind,
-                id,
-                street_id: stored.street_id,
-                household_id: stored.household_id,
-                volunteer_id: stored.volunteer_id,
-                seq: stored.seq,
-                fields: stored.state.clone(),
-            })
+            .copied()
+            .filter(|street| !self.denied.contains(&(user, *street)))
             .collect();
-        pulled.sort_by_key(|record| record.seq);
-        pulled
-    }
-
-    /// The latest `seq`.
-    pub fn seq(&self) -> i64 {
-        self.seq
+        let dropped = request
+            .cursors
+            .keys()
+            .copied()
+            .filter(|street| !buckets.contains(street))
+            .collect();
+        let mut budget = request.limit.map_or(500, |limit| limit.min(5000)) as usize;
+        let mut changes = Vec::new();
+        let mut cursors = BTreeMap::new();
+        let mut remaining = 0;
+        for &street in &buckets {
+            let from = request.cursors.get(&street).copied().unwrap_or(0);
+            let mut due: Vec<(&Uuid, &Stored)> = self
+                .records
+                .iter()
+                .filter(|(_, s)| s.street_id == street && s.seq > from)
+                .filter(|(_, s)| s.campaign_id.is_none_or(|c| c == request.campaign_id))
+                .collect();
+            due.sort_by_key(|(_, s)| s.seq);
+            let last_seq = self
+                .records
+                .values()
+                .filter(|s| s.street_id == street)
+                .map(|s| s.seq)
+                .max()
+                .unwrap_or(0);
+            let taken = due.len().min(budget);
+            budget -= taken;
+            let mut cursor = from;
+            for (id, stored) in &due[..taken] {
+                cursor = stored.seq;
+                changes.push(pulled_record(**id, stored));
+            }
+            if taken == due.len() {
+                cursor = cursor.max(last_seq);
+            } else {
+                remaining += (due.len() - taken) as i64;
+            }
+            cursors.insert(street, cursor);
+        }
+        PullResponse {
+            buckets: buckets
+                .iter()
+                .map(|&street_id| Bucket {
+                    street_id,
+                    ward_id: Uuid::nil(),
+                    code: street_id.to_string(),
+                    name: "street".to_owned(),
+                })
+                .collect(),
+            dropped,
+            changes,
+            cursors,
+            has_more: remaining > 0,
+            remaining,
+            server_hlc: self.clock.tick(self.now_ms),
+        }
     }
 
     /// Every record's state, by id.
@@ -216,5 +304,17 @@ impl TestServer {
             .iter()
             .map(|(&id, stored)| (id, stored.state.clone()))
             .collect()
+    }
+}
+
+fn pulled_record(id: Uuid, stored: &Stored) -> PulledRecord {
+    PulledRecord {
+        kind: stored.kind,
+        id,
+        street_id: stored.street_id,
+        household_id: stored.household_id,
+        volunteer_id: stored.volunteer_id,
+        seq: stored.seq,
+        fields: stored.state.clone(),
     }
 }

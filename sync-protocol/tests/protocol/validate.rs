@@ -416,6 +416,33 @@ fn a_household_change_does_not_need_household_facts() {
         ..permissive()
     };
     assert_accepted(judge(
+        household_change(field("house_number", json!("12/5A"))),
+        &ctx,
+    ));
+}
+
+#[test]
+fn a_household_creation_must_carry_the_deterministic_id_of_its_street_and_number() {
+    let message = assert_code(
+        judge(
+            household_change(field("house_number", json!("7"))),
+            &permissive(),
+        ),
+        RejectionCode::Validation,
+    );
+    assert!(message.contains("deterministic id"), "{message}");
+    // The same house number written another way is the same house.
+    assert_accepted(judge(
+        household_change(field("house_number", json!(" Số 12/5\u{200b}a"))),
+        &permissive(),
+    ));
+    // A change of a household the server holds is not judged on its id.
+    let state = RecordState::new();
+    let ctx = PushContext {
+        existing: Some(existing_household(&state)),
+        ..permissive()
+    };
+    assert_accepted(judge(
         household_change(field("house_number", json!("7"))),
         &ctx,
     ));
