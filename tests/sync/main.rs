@@ -18,6 +18,7 @@ mod pull;
 mod push;
 mod rejections;
 mod review;
+mod rules;
 mod v1_1_rules;
 mod vectors;
 mod visits;

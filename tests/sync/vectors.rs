@@ -21,17 +21,23 @@ fn vector_files() -> Vec<PathBuf> {
     files
 }
 
-/// Maps the vector's ids onto this server: its street to a real street, every other id to
-/// a UUIDv5 under that street, so vectors sharing ids do not collide.
+/// Maps the vector's ids onto this server: its street to a real street, a household to the
+/// deterministic id of its house number on that street (the server creates no other), every
+/// other id to a UUIDv5 under that street, so vectors sharing ids do not collide.
 struct Ids {
     vector_street: String,
     street: String,
+    /// Vector household id → its id on the real street.
+    houses: BTreeMap<String, String>,
 }
 
 impl Ids {
     fn map(&self, text: &str) -> String {
         if text == self.vector_street {
             return self.street.clone();
+        }
+        if let Some(house) = self.houses.get(text) {
+            return house.clone();
         }
         match Uuid::parse_str(text) {
             Ok(id) => {
@@ -76,9 +82,22 @@ fn lay(app: &TestApp, world: &World, file: &Path, code: String) -> Laid {
         .as_str()
         .unwrap()
         .to_owned();
+    let vector_street = vector["street_id"].as_str().unwrap().to_owned();
+    let houses = vector["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "household")
+        .filter_map(|c| {
+            let number = c["fields"]["house_number"]["value"].as_str()?;
+            let id = c["id"].as_str()?.to_owned();
+            (house_id(&vector_street, number) == id).then(|| (id, house_id(&street, number)))
+        })
+        .collect();
     let ids = Ids {
-        vector_street: vector["street_id"].as_str().unwrap().to_owned(),
+        vector_street,
         street: street.clone(),
+        houses,
     };
     let changes = vector["changes"]
         .as_array()

@@ -92,7 +92,7 @@ fn import_rows(
         )?;
         let id = household_id(street.id.uuid(), house_number).ok_or_else(|| {
             ApiError::validation(format!(
-                "line {}: house_number is empty once normalised",
+                "line {}: house_number holds no letter or digit once normalized",
                 row.line
             ))
         })?;

@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::sync::ingest::{ingest, Writer};
 
 /// Most changes one push may carry.
-pub const MAX_CHANGES: usize = 1000;
+pub const MAX_CHANGES: usize = sync_protocol::MAX_PUSH_CHANGES;
 /// Default and largest page of a pull.
 pub const DEFAULT_PULL_LIMIT: i64 = 500;
 /// See [`DEFAULT_PULL_LIMIT`].
@@ -108,13 +108,17 @@ fn check_device_id(value: &Value) -> ApiResult<String> {
         .as_str()
         .ok_or_else(|| ApiError::validation("device_id must be a string"))?;
     let fine = !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_graphic());
-    if fine {
-        Ok(text.to_owned())
-    } else {
-        Err(ApiError::validation(
+    if !fine {
+        return Err(ApiError::validation(
             "device_id must be 1 to 64 printable ASCII characters without spaces",
-        ))
+        ));
     }
+    if text == sync_protocol::SERVER_DEVICE_ID {
+        return Err(ApiError::validation(
+            "the device_id server is reserved for the server's own stamps",
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 fn campaign_id(value: Option<&Value>) -> ApiResult<Uuid> {
@@ -246,7 +250,12 @@ fn pulled(row: RecordRow) -> PulledRecord {
         id: row.id.uuid(),
         street_id: row.street_id.uuid(),
         household_id: row.household_id.map(RecordId::uuid),
-        volunteer_id: row.volunteer_id.map(UserId::uuid),
+        // A household's creator is kept for the deletion rule, not shown: the pull's shape
+        // stays as the contract shows it.
+        volunteer_id: row
+            .volunteer_id
+            .filter(|_| row.kind == sync_protocol::Kind::Visit)
+            .map(UserId::uuid),
         seq: row.seq,
         fields: row.state,
     }

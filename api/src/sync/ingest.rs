@@ -195,6 +195,7 @@ pub fn ingest(
             .or_insert_with(|| Working::from_row(row));
     }
     let campaign_id = campaign.map(|c| c.id);
+    let visits_from_ms = campaign.and_then(campaign_starts_ms);
     let keeper = CoverageKeeper::before(&working, &households, campaign_id)?;
 
     let now = u64::try_from(now_ms).unwrap_or(0);
@@ -238,6 +239,7 @@ pub fn ingest(
             let ctx = PushContext {
                 now_ms: now,
                 max_skew_ms: MAX_SKEW_MS,
+                visits_from_ms,
                 pusher_id: writer.user_id.uuid(),
                 role: writer.role,
                 street: verdict,
@@ -270,10 +272,10 @@ pub fn ingest(
                 Kind::Visit => campaign_id,
                 Kind::Household => None,
             },
-            volunteer_id: match valid.kind() {
-                Kind::Visit => Some(writer.user_id),
-                Kind::Household => None,
-            },
+            // The creator: who may delete a household it created (imports create none).
+            volunteer_id: (valid.kind() == Kind::Visit
+                || writer.device_id != crate::state::SERVER_NODE)
+                .then_some(writer.user_id),
             seq: 0,
             state: RecordState::new(),
             first_device: None,
@@ -387,4 +389,18 @@ fn write_records(conn: &mut DbConn, working: &mut WorkingSet, now_ms: i64) -> Ap
     }
     records::upsert_many(conn, &rows)?;
     Ok(())
+}
+
+/// The first instant of a campaign: local midnight of its `starts_on` in its time zone, in
+/// Unix milliseconds (where midnight does not exist that day, the first instant after it).
+fn campaign_starts_ms(campaign: &CampaignRow) -> Option<i64> {
+    use chrono::TimeZone;
+    (0..=24).find_map(|hour| {
+        let local = campaign.starts_on.and_hms_opt(hour, 0, 0)?;
+        campaign
+            .timezone
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|start| start.timestamp_millis())
+    })
 }
