@@ -111,8 +111,8 @@ pub struct PulledRecord {
     /// For a visit, its household.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub household_id: Option<Uuid>,
-    /// The user whose push created it: a visit's volunteer, a household's creator
-    /// (absent for a household created by an import).
+    /// For a visit, the user who created it (the server keeps a household's creator too,
+    /// for the rule on deleting it, but does not show it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volunteer_id: Option<Uuid>,
     /// The record version's position in its bucket.

@@ -347,8 +347,13 @@ fn the_device_id_server_is_reserved_for_push_and_pull(app: TestApp) {
         &[("house_number", json!("1"))],
         &hlc(now_ms(), 0, "server"),
     );
-    app.push(token, &world.campaign, "server", &[change.clone()])
-        .expect_problem(422, "validation");
+    app.push(
+        token,
+        &world.campaign,
+        "server",
+        std::slice::from_ref(&change),
+    )
+    .expect_problem(422, "validation");
     app.pull(token, &world.campaign, "server", &json!({}), 10)
         .expect_problem(422, "validation");
     // Nothing of the refused push was applied; another device id is fine.

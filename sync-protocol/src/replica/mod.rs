@@ -55,8 +55,8 @@ pub struct ReplicaRecord {
     /// For a visit, its campaign.
     #[serde(default)]
     pub campaign_id: Option<Uuid>,
-    /// The user whose push created it, as the server reported it (`None` until pulled, and
-    /// for a household created by an import).
+    /// For a visit, the user who created it, as the server reported it (`None` until
+    /// pulled; always `None` for a household).
     #[serde(default)]
     pub volunteer_id: Option<Uuid>,
     /// Whether the server is known to hold it: it was pulled, or one of its changes was

@@ -313,7 +313,7 @@ fn pulled_record(id: Uuid, stored: &Stored) -> PulledRecord {
         id,
         street_id: stored.street_id,
         household_id: stored.household_id,
-        volunteer_id: stored.volunteer_id,
+        volunteer_id: stored.volunteer_id.filter(|_| stored.kind == Kind::Visit),
         seq: stored.seq,
         fields: stored.state.clone(),
     }
