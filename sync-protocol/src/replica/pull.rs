@@ -57,6 +57,33 @@ impl Replica {
     /// `dropped` streets; a cursor set back to 0 while the pull was on its way (a change of
     /// a record on that street was rolled back) stays at 0. The buckets are remembered:
     /// household changes then go only with pushes of a campaign that lists their street.
+    ///
+    /// ```
+    /// use sync_protocol::{PullResponse, Replica};
+    ///
+    /// let campaign = uuid::Uuid::from_u128(1);
+    /// let mut phone = Replica::new("phone-7", 300_000)?;
+    /// let request = phone.pull_request(campaign, Some(500));
+    /// // The server's answer (200): one street, one household on it.
+    /// let answer: PullResponse = serde_json::from_value(serde_json::json!({
+    ///     "buckets": [{"street_id": "ca41459a-228f-4513-b479-e934348a81aa",
+    ///                  "ward_id": "2765b098-713b-493d-9bb6-d3c7e0b14148",
+    ///                  "code": "25741-H12", "name": "Hẻm 12"}],
+    ///     "dropped": [],
+    ///     "changes": [{"kind": "household", "id": "cd204d15-0527-5827-9e6d-6bff87ec69dd",
+    ///                  "street_id": "ca41459a-228f-4513-b479-e934348a81aa", "seq": 1,
+    ///                  "fields": {"house_number": {"value": "12/5A",
+    ///                                              "hlc": "1795931793795-0000-phone-lan"}}}],
+    ///     "cursors": {"ca41459a-228f-4513-b479-e934348a81aa": 1},
+    ///     "has_more": false, "remaining": 0,
+    ///     "server_hlc": "1795931853800-0000-server"
+    /// }))?;
+    /// let report = phone.apply_pull(&request, &answer);
+    /// assert!(!report.has_more);
+    /// assert_eq!(phone.records().count(), 1);
+    /// assert_eq!(phone.pull_request(campaign, None).cursors.values().next(), Some(&1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply_pull(&mut self, request: &PullRequest, response: &PullResponse) -> PullReport {
         let campaign_id = request.campaign_id;
         for pulled in &response.changes {

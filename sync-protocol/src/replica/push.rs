@@ -192,6 +192,25 @@ impl Replica {
     /// that ran ahead stamped is stamped again (see [`super::recovery`]).
     ///
     /// An answer that does not fit the batch changes nothing and is an [`AckError`].
+    ///
+    /// ```
+    /// use sync_protocol::{PushResponse, PushResult, Replica};
+    ///
+    /// let (campaign, street) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(7));
+    /// let mut phone = Replica::new("phone-7", 300_000)?;
+    /// let house = phone.add_household(street, "12/5A", 1_000)?;
+    /// let batch = phone.prepare_push(campaign);
+    /// // The body went out; this is the server's answer (200).
+    /// let answer = PushResponse {
+    ///     results: vec![PushResult::applied(house.to_string().into())],
+    ///     server_hlc: "0000000002000-0000-server".parse()?,
+    /// };
+    /// let report = phone.acknowledge(&batch, &answer)?;
+    /// assert_eq!(report.accepted, 1);
+    /// assert!(phone.outbox().is_empty());
+    /// assert!(phone.record(house).ok_or("no house")?.on_server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn acknowledge(
         &mut self,
         batch: &PushBatch,

@@ -12,6 +12,7 @@ mod merge;
 mod precedence;
 mod properties;
 mod replica;
+mod replica_rejections;
 mod replica_sync;
 mod simulation;
 mod support;
