@@ -9,6 +9,7 @@ pub mod http;
 pub mod model;
 pub mod openapi;
 pub mod routes;
+pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod state;

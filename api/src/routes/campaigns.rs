@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::access::Endpoint;
 use crate::auth::Caller;
+use crate::db::areas;
 use crate::db::campaigns::{self, CampaignRow};
-use crate::db::{areas, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::model::{date_in_range, AreaId, Campaign, CampaignId, Items};
@@ -35,10 +35,7 @@ pub struct NewCampaign {
     pub timezone: Option<String>,
 }
 
-/// Loads a campaign named in a path, 404 when malformed or unknown.
-pub fn load(conn: &mut DbConn, id: Uuid) -> ApiResult<CampaignRow> {
-    campaigns::find(conn, id.into())?.ok_or_else(|| ApiError::not_found("campaign"))
-}
+pub use crate::services::campaigns::load;
 
 /// Create a campaign.
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", request_body = NewCampaign,

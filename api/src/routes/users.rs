@@ -169,6 +169,7 @@ pub async fn list(
     filter: web::Query<UserFilter>,
 ) -> ApiResult<HttpResponse> {
     let grant = caller.permit(Endpoint::ListUsers)?;
+    let scope = caller.scope()?;
     let filter = filter.into_inner();
     let role = match filter.role.as_deref() {
         None | Some("") => None,
@@ -186,11 +187,11 @@ pub async fn list(
                     if areas::find(conn, area)?.is_none() {
                         return Err(ApiError::not_found("area"));
                     }
-                    caller.require_area(conn, area)?;
+                    scope.require(conn, area)?;
                     Some(area)
                 }
                 None if grant == Grant::Everywhere => None,
-                None => caller.area_id(),
+                None => scope.area(),
             };
             let area_ids = match scope_root {
                 Some(root) => Some(
