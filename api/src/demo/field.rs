@@ -1,0 +1,396 @@
+//! Four days in the field: simulated phones, each a `sync_protocol::Replica`, record the
+//! planned visits and sync them through the real push and pull endpoints. Some phones stay
+//! offline for a day and sync late; in some wards the leader and a volunteer edit one visit
+//! from two devices; ward leaders verify and reject visits by push, as their app would.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use sync_protocol::{
+    household_id, FieldName, Kind, NewVisit, Outcome, PullResponse, PushResponse, Replica, Review,
+};
+use uuid::Uuid;
+
+use super::client::Api;
+use super::world::{PlannedVisit, World, DAYS};
+use crate::state::now_ms;
+
+/// The drift limit of every phone: the contract's 5 minutes.
+const MAX_DRIFT_MS: u64 = 300_000;
+
+/// What the field days did, for the printed summary and the logs.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Visits recorded on phones.
+    pub visits: usize,
+    /// Houses volunteers found that were not on the ward's list, added from the phone.
+    pub houses_found: usize,
+    /// Push requests.
+    pub pushes: usize,
+    /// Pull requests.
+    pub pulls: usize,
+    /// Changes the server accepted.
+    pub accepted: usize,
+    /// Changes the server refused for good (a demo that works has none).
+    pub refused: usize,
+    /// Phones that stayed offline for a day and synced it the next day.
+    pub late_phones: usize,
+    /// Visits edited from two devices.
+    pub conflicts: usize,
+    /// Visits verified by ward leaders.
+    pub verified: usize,
+    /// Visits rejected by ward leaders.
+    pub rejected: usize,
+}
+
+/// A simulated device and the token of its user.
+struct Phone {
+    replica: Replica,
+    token: String,
+}
+
+impl Phone {
+    fn new(device: &str, token: String) -> Result<Phone, String> {
+        Ok(Phone {
+            replica: Replica::new(device, MAX_DRIFT_MS).map_err(|e| e.to_string())?,
+            token,
+        })
+    }
+
+    /// Pulls until the server has nothing more.
+    fn pull(&mut self, api: &Api, campaign: Uuid, stats: &mut Stats) -> Result<(), String> {
+        loop {
+            let request = self.replica.pull_request(campaign, Some(5000));
+            let answer: PullResponse = api.post("/api/v1/sync/pull", &self.token, &request)?;
+            stats.pulls += 1;
+            if !self.replica.apply_pull(&request, &answer).has_more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Pushes the whole outbox, batch after batch, as the phone app does.
+    fn push(&mut self, api: &Api, campaign: Uuid, stats: &mut Stats) -> Result<(), String> {
+        loop {
+            let batch = self.replica.prepare_push(campaign);
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let answer: PushResponse =
+                api.post("/api/v1/sync/push", &self.token, batch.request())?;
+            stats.pushes += 1;
+            let report = self
+                .replica
+                .acknowledge(&batch, &answer)
+                .map_err(|e| format!("a push answer did not fit its batch: {e}"))?;
+            stats.accepted += report.accepted;
+            stats.refused += report.refused.len();
+            for refusal in &report.refused {
+                tracing::warn!(device = self.replica.device_id(), record = %refusal.record_id,
+                    code = ?refusal.code, message = %refusal.message, "demo change refused");
+            }
+            if report.accepted == 0 && report.refused.is_empty() {
+                // Only waiting changes are left; they go with the next sync.
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A volunteer's phone and where it works.
+struct Volunteer {
+    phone: Phone,
+    ward: usize,
+    index: usize,
+    offline_day: Option<usize>,
+    /// The visits it recorded, with their day, to pick one to edit later.
+    recorded: Vec<(Uuid, usize)>,
+}
+
+/// Everything the field days need from the setup.
+pub struct Cast {
+    /// The campaign.
+    pub campaign: Uuid,
+    /// Street ids by code.
+    pub streets: HashMap<String, Uuid>,
+    /// Per ward (in world order): the leader's token, and its volunteers' tokens.
+    pub tokens: Vec<(String, Vec<String>)>,
+}
+
+fn visited_at(day: usize, minute: i64, second: i64) -> String {
+    let first = NaiveDate::from_ymd_opt(2020, 8, 17).unwrap_or_default();
+    let at = first.and_hms_opt(7, 30, 0).unwrap_or_default()
+        + Duration::days(day as i64)
+        + Duration::minutes(minute)
+        + Duration::seconds(second);
+    format!("{}+07:00", at.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+fn new_visit(plan: &PlannedVisit, at: String) -> NewVisit {
+    NewVisit {
+        outcome: plan.outcome,
+        visited_at: at,
+        smartphone_users: plan.smartphone_users,
+        app_users: plan.app_users,
+    }
+}
+
+/// The simulation.
+pub struct Field<'a> {
+    api: &'a Api,
+    world: &'a World,
+    cast: Cast,
+    rng: StdRng,
+    stats: Stats,
+}
+
+impl<'a> Field<'a> {
+    /// Ready to play `world` with `cast`, drawing from `seed`.
+    pub fn new(api: &'a Api, world: &'a World, cast: Cast, seed: u64) -> Field<'a> {
+        Field {
+            api,
+            world,
+            cast,
+            rng: StdRng::seed_from_u64(seed ^ 0xB1DE_2020),
+            stats: Stats::default(),
+        }
+    }
+
+    fn street(&self, code: &str) -> Result<Uuid, String> {
+        self.cast
+            .streets
+            .get(code)
+            .copied()
+            .ok_or_else(|| format!("street {code} was not imported"))
+    }
+
+    /// Plays the four days and returns what happened.
+    pub fn play(mut self) -> Result<Stats, String> {
+        let mut volunteers = Vec::new();
+        let mut leaders = Vec::new();
+        for (ward_index, ward) in self.world.wards.iter().enumerate() {
+            let Some((leader_token, tokens)) = self.cast.tokens.get(ward_index) else {
+                return Err(format!("no users for ward {}", ward.area.code));
+            };
+            let device = format!("phone-phuong-{}", ward.area.code);
+            leaders.push(Phone::new(&device, leader_token.clone())?);
+            for (index, token) in tokens.iter().enumerate() {
+                let device = format!("phone-tnv-{}-{}", ward.area.code, index + 1);
+                let offline_day = self
+                    .rng
+                    .gen_bool(0.15)
+                    .then(|| self.rng.gen_range(1..DAYS - 1));
+                self.stats.late_phones += usize::from(offline_day.is_some());
+                volunteers.push(Volunteer {
+                    phone: Phone::new(&device, token.clone())?,
+                    ward: ward_index,
+                    index,
+                    offline_day,
+                    recorded: Vec::new(),
+                });
+            }
+        }
+        for day in 0..DAYS {
+            for volunteer in volunteers.iter_mut() {
+                self.work(volunteer, day)?;
+            }
+            if day > 0 {
+                self.edit_twice(&mut volunteers, &mut leaders, day)?;
+            }
+            for (ward, leader) in leaders.iter_mut().enumerate() {
+                leader.pull(self.api, self.cast.campaign, &mut self.stats)?;
+                self.review(leader, ward, day)?;
+                leader.push(self.api, self.cast.campaign, &mut self.stats)?;
+            }
+        }
+        for volunteer in volunteers.iter_mut() {
+            volunteer
+                .phone
+                .push(self.api, self.cast.campaign, &mut self.stats)?;
+        }
+        Ok(self.stats)
+    }
+
+    /// One volunteer's day: pull, knock, push (unless offline today).
+    fn work(&mut self, volunteer: &mut Volunteer, day: usize) -> Result<(), String> {
+        let online = volunteer.offline_day != Some(day);
+        let campaign = self.cast.campaign;
+        if online {
+            volunteer.phone.pull(self.api, campaign, &mut self.stats)?;
+        }
+        let ward = &self.world.wards[volunteer.ward];
+        let mut knocks = Vec::new();
+        for street in &ward.streets {
+            for house in street
+                .houses
+                .iter()
+                .filter(|h| h.volunteer == volunteer.index)
+            {
+                for visit in house.visits.iter().filter(|v| v.day == day) {
+                    knocks.push((street, house, visit));
+                }
+            }
+        }
+        let gap = (600 / knocks.len().max(1) as i64).clamp(1, 8);
+        for (n, (street, house, plan)) in knocks.into_iter().enumerate() {
+            let street_id = self.street(&street.code)?;
+            let now = now_ms();
+            let replica = &mut volunteer.phone.replica;
+            let house_id = if house.registered {
+                household_id(street_id, &house.number)
+                    .ok_or_else(|| format!("house number {:?} has no id", house.number))?
+            } else if let Some(id) =
+                household_id(street_id, &house.number).filter(|id| replica.record(*id).is_some())
+            {
+                id
+            } else {
+                self.stats.houses_found += 1;
+                replica
+                    .add_household(street_id, &house.number, now)
+                    .map_err(|e| e.to_string())?
+            };
+            let at = visited_at(day, n as i64 * gap, self.rng.gen_range(0..60));
+            let id = replica
+                .record_visit(
+                    campaign,
+                    street_id,
+                    house_id,
+                    new_visit(plan, at.clone()),
+                    now,
+                )
+                .map_err(|e| e.to_string())?;
+            self.stats.visits += 1;
+            volunteer.recorded.push((id, day));
+            // Now and then a double tap records a visit twice; the volunteer deletes the copy.
+            if n == 0 && day == 0 && volunteer.ward % 5 == 2 {
+                let copy = replica
+                    .record_visit(campaign, street_id, house_id, new_visit(plan, at), now)
+                    .map_err(|e| e.to_string())?;
+                replica
+                    .edit(copy, vec![(FieldName::Deleted, json!(true))], now_ms())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        if online {
+            volunteer.phone.push(self.api, campaign, &mut self.stats)?;
+        }
+        Ok(())
+    }
+
+    /// In every fourth ward, the first volunteer corrects yesterday's first visit on its
+    /// phone while the ward leader, who went back to the house, corrects it on theirs. The
+    /// leader syncs first; the volunteer's older edit arrives later and loses field by
+    /// field, and the visit is marked as a conflict.
+    fn edit_twice(
+        &mut self,
+        volunteers: &mut [Volunteer],
+        leaders: &mut [Phone],
+        day: usize,
+    ) -> Result<(), String> {
+        let campaign = self.cast.campaign;
+        for volunteer in volunteers.iter_mut() {
+            if volunteer.ward % 4 != 0 || volunteer.index != 0 {
+                continue;
+            }
+            let Some(leader) = leaders.get_mut(volunteer.ward) else {
+                continue;
+            };
+            let target = volunteer.recorded.iter().find(|(id, recorded_on)| {
+                *recorded_on + 1 == day
+                    && leader.replica.record(*id).is_some_and(|r| {
+                        r.state.outcome().is_some_and(|o| {
+                            matches!(o, Outcome::InstalledNow | Outcome::AlreadyInstalled)
+                        })
+                    })
+            });
+            let Some((visit, _)) = target.copied() else {
+                continue;
+            };
+            let phones = leader
+                .replica
+                .record(visit)
+                .map_or(1, |r| r.state.smartphone_users().max(1));
+            volunteer
+                .phone
+                .replica
+                .edit(
+                    visit,
+                    vec![
+                        (FieldName::AppUsers, json!(0)),
+                        (FieldName::Note, json!("Hẹn quay lại hướng dẫn cài đặt")),
+                    ],
+                    now_ms(),
+                )
+                .map_err(|e| e.to_string())?;
+            leader
+                .replica
+                .edit(
+                    visit,
+                    vec![
+                        (FieldName::SmartphoneUsers, json!(phones)),
+                        (FieldName::AppUsers, json!(phones)),
+                        (
+                            FieldName::Note,
+                            json!("Tổ trưởng kiểm tra lại: cả nhà đã cài"),
+                        ),
+                    ],
+                    now_ms(),
+                )
+                .map_err(|e| e.to_string())?;
+            leader.push(self.api, campaign, &mut self.stats)?;
+            if volunteer.offline_day != Some(day) {
+                volunteer.phone.push(self.api, campaign, &mut self.stats)?;
+            }
+            self.stats.conflicts += 1;
+        }
+        Ok(())
+    }
+
+    /// The ward leader goes through today's visits: most stay pending, many are verified,
+    /// a few rejected with a note.
+    fn review(&mut self, leader: &mut Phone, ward: usize, day: usize) -> Result<(), String> {
+        let today = visited_at(day, 0, 0);
+        let today = &today[..10];
+        let mut todays: Vec<(String, Uuid)> = leader
+            .replica
+            .records()
+            .filter(|(_, r)| r.kind == Kind::Visit && r.campaign_id == Some(self.cast.campaign))
+            .filter(|(_, r)| !r.state.deleted() && r.state.review() == Review::Pending)
+            .filter(|(_, r)| r.state.outcome().is_some_and(|o| o != Outcome::NotHome))
+            .filter_map(|(id, r)| {
+                let at = r.state.visited_at_text()?;
+                at.starts_with(today).then(|| (at.to_owned(), *id))
+            })
+            .collect();
+        // By time, not by id: ids come from clocks, and the seed should decide.
+        todays.sort();
+        let diligence = if ward % 3 == 1 { 0.1 } else { 0.45 };
+        let now = now_ms();
+        for (_, visit) in todays {
+            let roll = self.rng.gen_range(0.0..1.0);
+            let fields = if roll < 0.03 {
+                self.stats.rejected += 1;
+                vec![
+                    (FieldName::Review, json!("rejected")),
+                    (
+                        FieldName::ReviewNote,
+                        json!("Số liệu chưa khớp, cần thăm lại"),
+                    ),
+                ]
+            } else if roll < diligence {
+                self.stats.verified += 1;
+                vec![(FieldName::Review, json!("verified"))]
+            } else {
+                continue;
+            };
+            leader
+                .replica
+                .edit(visit, fields, now)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
