@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::client::{token_for, Api};
-use super::field::{Cast, Field, Stats};
+use super::field::{self, Cast, Stats};
 use super::people::{self, People};
 use super::world::World;
 use super::{Plan, AREAS_CSV};
@@ -131,7 +131,7 @@ pub fn build(
         streets: street_ids,
         tokens,
     };
-    let stats = Field::new(&api, &world, cast, plan.seed).play()?;
+    let stats = field::play(&api, &world, &cast, plan.seed)?;
     Ok(Built {
         password: password.to_owned(),
         admin: admin_username.to_owned(),

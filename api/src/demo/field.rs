@@ -15,14 +15,14 @@ use sync_protocol::{
 use uuid::Uuid;
 
 use super::client::Api;
-use super::world::{PlannedVisit, World, DAYS};
+use super::world::{PlannedVisit, Ward, World, DAYS};
 use crate::state::now_ms;
 
 /// The drift limit of every phone: the contract's 5 minutes.
 const MAX_DRIFT_MS: u64 = 300_000;
 
 /// What the field days did, for the printed summary and the logs.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Stats {
     /// Visits recorded on phones.
     pub visits: usize,
@@ -44,6 +44,21 @@ pub struct Stats {
     pub verified: usize,
     /// Visits rejected by ward leaders.
     pub rejected: usize,
+}
+
+impl Stats {
+    fn add(&mut self, other: Stats) {
+        self.visits += other.visits;
+        self.houses_found += other.houses_found;
+        self.pushes += other.pushes;
+        self.pulls += other.pulls;
+        self.accepted += other.accepted;
+        self.refused += other.refused;
+        self.late_phones += other.late_phones;
+        self.conflicts += other.conflicts;
+        self.verified += other.verified;
+        self.rejected += other.rejected;
+    }
 }
 
 /// A simulated device and the token of its user.
@@ -100,10 +115,9 @@ impl Phone {
     }
 }
 
-/// A volunteer's phone and where it works.
+/// A volunteer's phone and what it did.
 struct Volunteer {
     phone: Phone,
-    ward: usize,
     index: usize,
     offline_day: Option<usize>,
     /// The visits it recorded, with their day, to pick one to edit later.
@@ -138,105 +152,163 @@ fn new_visit(plan: &PlannedVisit, at: String) -> NewVisit {
     }
 }
 
-/// The simulation.
-pub struct Field<'a> {
-    api: &'a Api,
-    world: &'a World,
-    cast: Cast,
-    rng: StdRng,
-    stats: Stats,
+/// How many threads play the wards: the server has two cores to work with, and a phone
+/// waits for each answer, so two crews at a time keep both busy.
+const THREADS: usize = 2;
+
+/// Plays the four days on every ward and returns what happened. Each ward draws from its
+/// own random stream, so the outcome does not depend on how wards are shared out.
+pub fn play(api: &Api, world: &World, cast: &Cast, seed: u64) -> Result<Stats, String> {
+    let mut crews = Vec::with_capacity(world.wards.len());
+    for (index, ward) in world.wards.iter().enumerate() {
+        crews.push(Crew::new(cast, index, seed, ward)?);
+    }
+    let mut shares: Vec<Vec<Crew>> = (0..THREADS).map(|_| Vec::new()).collect();
+    for (index, crew) in crews.into_iter().enumerate() {
+        shares[index % THREADS].push(crew);
+    }
+    let outcomes: Vec<Result<Stats, String>> = std::thread::scope(|scope| {
+        let running: Vec<_> = shares
+            .into_iter()
+            .map(|mut share| {
+                scope.spawn(move || {
+                    let mut stats = Stats::default();
+                    for day in 0..DAYS {
+                        for crew in share.iter_mut() {
+                            crew.day(api, day, &mut stats)?;
+                        }
+                    }
+                    for crew in share.iter_mut() {
+                        crew.finish(api, &mut stats)?;
+                    }
+                    Ok(stats)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err("a field thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut total = Stats::default();
+    for outcome in outcomes {
+        total.add(outcome?);
+    }
+    Ok(total)
 }
 
-impl<'a> Field<'a> {
-    /// Ready to play `world` with `cast`, drawing from `seed`.
-    pub fn new(api: &'a Api, world: &'a World, cast: Cast, seed: u64) -> Field<'a> {
-        Field {
-            api,
-            world,
-            cast,
-            rng: StdRng::seed_from_u64(seed ^ 0xB1DE_2020),
-            stats: Stats::default(),
+/// One ward's people in the field: its leader and volunteers with their phones.
+struct Crew<'a> {
+    ward: &'a Ward,
+    number: usize,
+    campaign: Uuid,
+    streets: &'a HashMap<String, Uuid>,
+    leader: Phone,
+    volunteers: Vec<Volunteer>,
+    rng: StdRng,
+}
+
+impl<'a> Crew<'a> {
+    fn new(cast: &'a Cast, number: usize, seed: u64, ward: &'a Ward) -> Result<Crew<'a>, String> {
+        let Some((leader_token, tokens)) = cast.tokens.get(number) else {
+            return Err(format!("no users for ward {}", ward.area.code));
+        };
+        let mut rng =
+            StdRng::seed_from_u64(seed ^ (number as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let code = &ward.area.code;
+        let leader = Phone::new(&format!("phone-phuong-{code}"), leader_token.clone())?;
+        let mut volunteers = Vec::with_capacity(tokens.len());
+        for (index, token) in tokens.iter().enumerate() {
+            let offline_day = rng.gen_bool(0.15).then(|| rng.gen_range(1..DAYS - 1));
+            volunteers.push(Volunteer {
+                phone: Phone::new(&format!("phone-tnv-{code}-{}", index + 1), token.clone())?,
+                index,
+                offline_day,
+                recorded: Vec::new(),
+            });
         }
+        Ok(Crew {
+            ward,
+            number,
+            campaign: cast.campaign,
+            streets: &cast.streets,
+            leader,
+            volunteers,
+            rng,
+        })
     }
 
     fn street(&self, code: &str) -> Result<Uuid, String> {
-        self.cast
-            .streets
+        self.streets
             .get(code)
             .copied()
             .ok_or_else(|| format!("street {code} was not imported"))
     }
 
-    /// Plays the four days and returns what happened.
-    pub fn play(mut self) -> Result<Stats, String> {
-        let mut volunteers = Vec::new();
-        let mut leaders = Vec::new();
-        for (ward_index, ward) in self.world.wards.iter().enumerate() {
-            let Some((leader_token, tokens)) = self.cast.tokens.get(ward_index) else {
-                return Err(format!("no users for ward {}", ward.area.code));
-            };
-            let device = format!("phone-phuong-{}", ward.area.code);
-            leaders.push(Phone::new(&device, leader_token.clone())?);
-            for (index, token) in tokens.iter().enumerate() {
-                let device = format!("phone-tnv-{}-{}", ward.area.code, index + 1);
-                let offline_day = self
-                    .rng
-                    .gen_bool(0.15)
-                    .then(|| self.rng.gen_range(1..DAYS - 1));
-                self.stats.late_phones += usize::from(offline_day.is_some());
-                volunteers.push(Volunteer {
-                    phone: Phone::new(&device, token.clone())?,
-                    ward: ward_index,
-                    index,
-                    offline_day,
-                    recorded: Vec::new(),
-                });
-            }
+    /// One day of the ward: its volunteers knock, then (from the second day) a visit is
+    /// edited from two devices, then the leader pulls, reviews and pushes.
+    fn day(&mut self, api: &Api, day: usize, stats: &mut Stats) -> Result<(), String> {
+        if day == 0 {
+            stats.late_phones += self
+                .volunteers
+                .iter()
+                .filter(|v| v.offline_day.is_some())
+                .count();
         }
-        for day in 0..DAYS {
-            for volunteer in volunteers.iter_mut() {
-                self.work(volunteer, day)?;
-            }
-            if day > 0 {
-                self.edit_twice(&mut volunteers, &mut leaders, day)?;
-            }
-            for (ward, leader) in leaders.iter_mut().enumerate() {
-                leader.pull(self.api, self.cast.campaign, &mut self.stats)?;
-                self.review(leader, ward, day)?;
-                leader.push(self.api, self.cast.campaign, &mut self.stats)?;
-            }
+        for index in 0..self.volunteers.len() {
+            self.work(api, index, day, stats)?;
         }
-        for volunteer in volunteers.iter_mut() {
-            volunteer
-                .phone
-                .push(self.api, self.cast.campaign, &mut self.stats)?;
+        if day > 0 && self.number % 4 == 0 {
+            self.edit_twice(api, day, stats)?;
         }
-        Ok(self.stats)
+        self.leader.pull(api, self.campaign, stats)?;
+        self.review(day, stats)?;
+        self.leader.push(api, self.campaign, stats)
+    }
+
+    /// Pushes what is left on any phone.
+    fn finish(&mut self, api: &Api, stats: &mut Stats) -> Result<(), String> {
+        for volunteer in self.volunteers.iter_mut() {
+            volunteer.phone.push(api, self.campaign, stats)?;
+        }
+        Ok(())
     }
 
     /// One volunteer's day: pull, knock, push (unless offline today).
-    fn work(&mut self, volunteer: &mut Volunteer, day: usize) -> Result<(), String> {
+    fn work(&mut self, api: &Api, who: usize, day: usize, stats: &mut Stats) -> Result<(), String> {
+        let campaign = self.campaign;
+        let ward = self.ward;
+        let Some(volunteer) = self.volunteers.get(who) else {
+            return Ok(());
+        };
         let online = volunteer.offline_day != Some(day);
-        let campaign = self.cast.campaign;
-        if online {
-            volunteer.phone.pull(self.api, campaign, &mut self.stats)?;
-        }
-        let ward = &self.world.wards[volunteer.ward];
+        let index = volunteer.index;
         let mut knocks = Vec::new();
         for street in &ward.streets {
-            for house in street
-                .houses
-                .iter()
-                .filter(|h| h.volunteer == volunteer.index)
-            {
+            for house in street.houses.iter().filter(|h| h.volunteer == index) {
                 for visit in house.visits.iter().filter(|v| v.day == day) {
                     knocks.push((street, house, visit));
                 }
             }
         }
+        let mut planned = Vec::with_capacity(knocks.len());
         let gap = (600 / knocks.len().max(1) as i64).clamp(1, 8);
         for (n, (street, house, plan)) in knocks.into_iter().enumerate() {
-            let street_id = self.street(&street.code)?;
+            let at = visited_at(day, n as i64 * gap, self.rng.gen_range(0..60));
+            planned.push((self.street(&street.code)?, house, plan, at));
+        }
+        let double_tap = day == 0 && self.number % 5 == 2;
+        let Some(volunteer) = self.volunteers.get_mut(who) else {
+            return Ok(());
+        };
+        if online {
+            volunteer.phone.pull(api, campaign, stats)?;
+        }
+        for (n, (street_id, house, plan, at)) in planned.into_iter().enumerate() {
             let now = now_ms();
             let replica = &mut volunteer.phone.replica;
             let house_id = if house.registered {
@@ -247,12 +319,11 @@ impl<'a> Field<'a> {
             {
                 id
             } else {
-                self.stats.houses_found += 1;
+                stats.houses_found += 1;
                 replica
                     .add_household(street_id, &house.number, now)
                     .map_err(|e| e.to_string())?
             };
-            let at = visited_at(day, n as i64 * gap, self.rng.gen_range(0..60));
             let id = replica
                 .record_visit(
                     campaign,
@@ -262,10 +333,10 @@ impl<'a> Field<'a> {
                     now,
                 )
                 .map_err(|e| e.to_string())?;
-            self.stats.visits += 1;
+            stats.visits += 1;
             volunteer.recorded.push((id, day));
             // Now and then a double tap records a visit twice; the volunteer deletes the copy.
-            if n == 0 && day == 0 && volunteer.ward % 5 == 2 {
+            if n == 0 && double_tap {
                 let copy = replica
                     .record_visit(campaign, street_id, house_id, new_visit(plan, at), now)
                     .map_err(|e| e.to_string())?;
@@ -275,89 +346,82 @@ impl<'a> Field<'a> {
             }
         }
         if online {
-            volunteer.phone.push(self.api, campaign, &mut self.stats)?;
+            volunteer.phone.push(api, campaign, stats)?;
         }
         Ok(())
     }
 
-    /// In every fourth ward, the first volunteer corrects yesterday's first visit on its
-    /// phone while the ward leader, who went back to the house, corrects it on theirs. The
-    /// leader syncs first; the volunteer's older edit arrives later and loses field by
-    /// field, and the visit is marked as a conflict.
-    fn edit_twice(
-        &mut self,
-        volunteers: &mut [Volunteer],
-        leaders: &mut [Phone],
-        day: usize,
-    ) -> Result<(), String> {
-        let campaign = self.cast.campaign;
-        for volunteer in volunteers.iter_mut() {
-            if volunteer.ward % 4 != 0 || volunteer.index != 0 {
-                continue;
-            }
-            let Some(leader) = leaders.get_mut(volunteer.ward) else {
-                continue;
-            };
-            let target = volunteer.recorded.iter().find(|(id, recorded_on)| {
-                *recorded_on + 1 == day
-                    && leader.replica.record(*id).is_some_and(|r| {
-                        r.state.outcome().is_some_and(|o| {
-                            matches!(o, Outcome::InstalledNow | Outcome::AlreadyInstalled)
-                        })
+    /// The first volunteer corrects yesterday's first visit on its phone while the ward
+    /// leader, who went back to the house, corrects it on theirs. The leader syncs first;
+    /// the volunteer's older edit arrives later and loses field by field, and the visit is
+    /// marked as a conflict.
+    fn edit_twice(&mut self, api: &Api, day: usize, stats: &mut Stats) -> Result<(), String> {
+        let campaign = self.campaign;
+        let leader = &mut self.leader;
+        let Some(volunteer) = self.volunteers.first_mut() else {
+            return Ok(());
+        };
+        let target = volunteer.recorded.iter().find(|(id, recorded_on)| {
+            *recorded_on + 1 == day
+                && leader.replica.record(*id).is_some_and(|r| {
+                    r.state.outcome().is_some_and(|o| {
+                        matches!(o, Outcome::InstalledNow | Outcome::AlreadyInstalled)
                     })
-            });
-            let Some((visit, _)) = target.copied() else {
-                continue;
-            };
-            let phones = leader
-                .replica
-                .record(visit)
-                .map_or(1, |r| r.state.smartphone_users().max(1));
-            volunteer
-                .phone
-                .replica
-                .edit(
-                    visit,
-                    vec![
-                        (FieldName::AppUsers, json!(0)),
-                        (FieldName::Note, json!("Hẹn quay lại hướng dẫn cài đặt")),
-                    ],
-                    now_ms(),
-                )
-                .map_err(|e| e.to_string())?;
-            leader
-                .replica
-                .edit(
-                    visit,
-                    vec![
-                        (FieldName::SmartphoneUsers, json!(phones)),
-                        (FieldName::AppUsers, json!(phones)),
-                        (
-                            FieldName::Note,
-                            json!("Tổ trưởng kiểm tra lại: cả nhà đã cài"),
-                        ),
-                    ],
-                    now_ms(),
-                )
-                .map_err(|e| e.to_string())?;
-            leader.push(self.api, campaign, &mut self.stats)?;
-            if volunteer.offline_day != Some(day) {
-                volunteer.phone.push(self.api, campaign, &mut self.stats)?;
-            }
-            self.stats.conflicts += 1;
+                })
+        });
+        let Some((visit, _)) = target.copied() else {
+            return Ok(());
+        };
+        let phones = leader
+            .replica
+            .record(visit)
+            .map_or(1, |r| r.state.smartphone_users().max(1));
+        volunteer
+            .phone
+            .replica
+            .edit(
+                visit,
+                vec![
+                    (FieldName::AppUsers, json!(0)),
+                    (FieldName::Note, json!("Hẹn quay lại hướng dẫn cài đặt")),
+                ],
+                now_ms(),
+            )
+            .map_err(|e| e.to_string())?;
+        leader
+            .replica
+            .edit(
+                visit,
+                vec![
+                    (FieldName::SmartphoneUsers, json!(phones)),
+                    (FieldName::AppUsers, json!(phones)),
+                    (
+                        FieldName::Note,
+                        json!("Tổ trưởng kiểm tra lại: cả nhà đã cài"),
+                    ),
+                ],
+                now_ms(),
+            )
+            .map_err(|e| e.to_string())?;
+        leader.push(api, campaign, stats)?;
+        if volunteer.offline_day != Some(day) {
+            volunteer.phone.push(api, campaign, stats)?;
         }
+        stats.conflicts += 1;
         Ok(())
     }
 
     /// The ward leader goes through today's visits: most stay pending, many are verified,
     /// a few rejected with a note.
-    fn review(&mut self, leader: &mut Phone, ward: usize, day: usize) -> Result<(), String> {
+    fn review(&mut self, day: usize, stats: &mut Stats) -> Result<(), String> {
         let today = visited_at(day, 0, 0);
         let today = &today[..10];
-        let mut todays: Vec<(String, Uuid)> = leader
+        let campaign = self.campaign;
+        let mut todays: Vec<(String, Uuid)> = self
+            .leader
             .replica
             .records()
-            .filter(|(_, r)| r.kind == Kind::Visit && r.campaign_id == Some(self.cast.campaign))
+            .filter(|(_, r)| r.kind == Kind::Visit && r.campaign_id == Some(campaign))
             .filter(|(_, r)| !r.state.deleted() && r.state.review() == Review::Pending)
             .filter(|(_, r)| r.state.outcome().is_some_and(|o| o != Outcome::NotHome))
             .filter_map(|(id, r)| {
@@ -367,12 +431,12 @@ impl<'a> Field<'a> {
             .collect();
         // By time, not by id: ids come from clocks, and the seed should decide.
         todays.sort();
-        let diligence = if ward % 3 == 1 { 0.1 } else { 0.45 };
+        let diligence = if self.number % 3 == 1 { 0.1 } else { 0.45 };
         let now = now_ms();
         for (_, visit) in todays {
             let roll = self.rng.gen_range(0.0..1.0);
             let fields = if roll < 0.03 {
-                self.stats.rejected += 1;
+                stats.rejected += 1;
                 vec![
                     (FieldName::Review, json!("rejected")),
                     (
@@ -381,12 +445,12 @@ impl<'a> Field<'a> {
                     ),
                 ]
             } else if roll < diligence {
-                self.stats.verified += 1;
+                stats.verified += 1;
                 vec![(FieldName::Review, json!("verified"))]
             } else {
                 continue;
             };
-            leader
+            self.leader
                 .replica
                 .edit(visit, fields, now)
                 .map_err(|e| e.to_string())?;
