@@ -4,6 +4,7 @@
 pub mod access;
 pub mod auth;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod model;

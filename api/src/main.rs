@@ -1,4 +1,4 @@
-//! The `canvass` command: `serve`, `migrate`, `verify`.
+//! The `canvass` command: `serve`, `migrate`, `verify`, `demo`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -38,6 +38,33 @@ enum Command {
     /// Recount every campaign's coverage counters from the records; exits 1 naming each
     /// ward whose counters differ.
     Verify(DatabaseArgs),
+    /// Build a living demo campaign in a fresh database (the 91 wards of Bình Dương, streets,
+    /// households, users of every role, four days of visits synced by simulated phones),
+    /// then serve it and print the logins.
+    #[command(after_help = DEMO_ENV_HELP)]
+    Demo(DemoArgs),
+}
+
+const DEMO_ENV_HELP: &str = "\
+The demo password, shared by every demo login, is CANVASS_ADMIN_PASSWORD when set, else
+random; either way it is printed with the logins. The other variables of `serve` apply.";
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// A fresh, empty database: sqlite://PATH or postgres://… (default: a new SQLite file in
+    /// a temporary folder). DATABASE_URL is deliberately not read: the demo never fills a
+    /// database by accident.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// How much to generate: small, normal (a few hundred households per ward), large, or a
+    /// factor such as 0.5.
+    #[arg(long, default_value = "normal")]
+    scale: canvass_api::demo::Scale,
+    /// Seed of the generated streets, households and visits (same seed, same world).
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +78,13 @@ struct DatabaseArgs {
 struct ServeArgs {
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// The flags of a serving process, shared by `serve` and `demo`.
+#[derive(Debug, Args)]
+struct ServerArgs {
     /// Address and port to listen on (port 0 picks a free one and prints it).
     #[arg(long, env = "CANVASS_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
@@ -115,9 +149,9 @@ fn init_logging(json: bool) {
     }
 }
 
-fn serve(args: ServeArgs) -> Result<(), String> {
-    init_logging(args.log_json);
-    let mut settings = Settings::new(database(&args.database.database_url)?);
+/// Settings from the server flags and the environment.
+fn settings(args: ServerArgs, database: DbTarget) -> Result<Settings, String> {
+    let mut settings = Settings::new(database);
     settings.bind = args.bind;
     settings.pool_size = args.pool_size;
     settings.workers = args.workers;
@@ -146,7 +180,32 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             settings.admin_username = name;
         }
     }
+    Ok(settings)
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logging(args.server.log_json);
+    let settings = settings(args.server, database(&args.database.database_url)?)?;
     actix_web::rt::System::new().block_on(canvass_api::startup::serve(settings))
+}
+
+fn demo(args: DemoArgs) -> Result<(), String> {
+    init_logging(args.server.log_json);
+    let (database, kept_in) = match &args.database_url {
+        Some(url) => (database(url)?, None),
+        None => {
+            let folder = canvass_api::demo::temp_folder()?;
+            let url = format!("sqlite://{}", folder.join("canvass-demo.db").display());
+            (database(&url)?, Some(folder))
+        }
+    };
+    let settings = settings(args.server, database)?;
+    let plan = canvass_api::demo::Plan {
+        scale: args.scale,
+        seed: args.seed,
+        kept_in,
+    };
+    actix_web::rt::System::new().block_on(canvass_api::demo::run(settings, plan))
 }
 
 fn migrate(args: DatabaseArgs) -> Result<(), String> {
@@ -186,6 +245,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Migrate(args) => migrate(args),
         Command::Verify(args) => verify(args),
+        Command::Demo(args) => demo(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

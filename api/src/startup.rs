@@ -138,10 +138,12 @@ fn cors(settings: &Settings) -> actix_cors::Cors {
     cors
 }
 
-/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
-pub async fn serve(settings: Settings) -> Result<(), String> {
-    let db = open_and_migrate(&settings)?;
-    let state = web::Data::new(build_state(db, &settings)?);
+/// Binds the HTTP server on `settings.bind` with `state` and starts it; the returned
+/// server runs until it is stopped or receives SIGINT/SIGTERM once awaited.
+pub fn start(
+    settings: &Settings,
+    state: web::Data<AppState>,
+) -> Result<(actix_web::dev::Server, Vec<std::net::SocketAddr>), String> {
     let cors_settings = settings.clone();
     let mut server = HttpServer::new(move || {
         let cors_on = !cors_settings.cors_origins.is_empty();
@@ -162,11 +164,20 @@ pub async fn serve(settings: Settings) -> Result<(), String> {
     let server = server
         .bind(&settings.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
-    for addr in server.addrs() {
+    let addrs = server.addrs();
+    for addr in &addrs {
         tracing::info!(%addr, "listening");
         eprintln!("canvass listening on http://{addr}");
     }
-    server.run().await.map_err(|e| e.to_string())?;
+    Ok((server.run(), addrs))
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+pub async fn serve(settings: Settings) -> Result<(), String> {
+    let db = open_and_migrate(&settings)?;
+    let state = web::Data::new(build_state(db, &settings)?);
+    let (server, _) = start(&settings, state)?;
+    server.await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

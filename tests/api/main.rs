@@ -12,6 +12,7 @@ mod areas;
 mod assignments;
 mod auth;
 mod campaigns;
+mod demo;
 mod errors;
 mod migrations;
 mod ops;
