@@ -14,6 +14,7 @@ mod auth;
 mod campaigns;
 mod errors;
 mod migrations;
+mod openapi;
 mod ops;
 mod roles;
 mod server;

@@ -38,7 +38,7 @@ pub struct NewCampaign {
 pub use crate::services::campaigns::load;
 
 /// Create a campaign.
-#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", request_body = NewCampaign,
+#[utoipa::path(post, path = "/api/v1/campaigns", operation_id = "createCampaign", tag = "campaigns", request_body = NewCampaign,
     responses((status = 201, body = Campaign), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -96,7 +96,7 @@ pub async fn create(
 }
 
 /// List campaigns.
-#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns", operation_id = "listCampaigns", tag = "campaigns",
     responses((status = 200, body = Items<Campaign>)), security(("bearer" = [])))]
 pub async fn list(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ReadCatalogue)?;
@@ -113,7 +113,8 @@ pub async fn list(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpR
 }
 
 /// Read one campaign.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", operation_id = "getCampaign",
+    params(("id" = Uuid, Path, description = "Campaign id")), tag = "campaigns",
     responses((status = 200, body = Campaign), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn get(

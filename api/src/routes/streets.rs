@@ -27,7 +27,7 @@ pub struct NewStreet {
 }
 
 /// Create a street in a ward.
-#[utoipa::path(post, path = "/api/v1/streets", tag = "streets", request_body = NewStreet,
+#[utoipa::path(post, path = "/api/v1/streets", operation_id = "createStreet", tag = "streets", request_body = NewStreet,
     responses((status = 201, body = Street), (status = 409, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -65,7 +65,7 @@ pub async fn create(
 }
 
 /// Import streets from CSV (`ward_code,code,name`), all or nothing.
-#[utoipa::path(post, path = "/api/v1/streets/import", tag = "streets",
+#[utoipa::path(post, path = "/api/v1/streets/import", operation_id = "importStreets", tag = "streets",
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportCounts), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]

@@ -59,10 +59,13 @@ pub struct UserPatch {
 
 /// Filters of `GET /users`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Only this role.
+    #[param(value_type = Option<crate::model::RoleName>)]
     pub role: Option<String>,
     /// Only users in this area's subtree.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub area_id: Option<String>,
 }
 
@@ -103,7 +106,7 @@ fn check_role_area(conn: &mut DbConn, role: Role, area_id: Option<Uuid>) -> ApiR
 }
 
 /// Create a user.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+#[utoipa::path(post, path = "/api/v1/users", operation_id = "createUser", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -161,7 +164,7 @@ pub async fn create(
 }
 
 /// List users in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserFilter),
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "listUsers", tag = "users", params(UserFilter),
     responses((status = 200, body = Items<User>)), security(("bearer" = [])))]
 pub async fn list(
     caller: Caller,
@@ -210,7 +213,8 @@ pub async fn list(
 }
 
 /// Change a user's name, password or disabled flag.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+#[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "updateUser",
+    params(("id" = Uuid, Path, description = "User id")), tag = "users", request_body = UserPatch,
     responses((status = 200, body = User), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn update(
