@@ -67,6 +67,22 @@ pub fn document() -> &'static Value {
     })
 }
 
+/// The methods the document lists for a route pattern, as an `Allow` header value
+/// (`GET, POST`); None for a route it does not describe.
+pub fn allowed_methods(pattern: &str) -> Option<String> {
+    let item = document().get("paths")?.get(pattern)?.as_object()?;
+    let methods: Vec<String> = item
+        .keys()
+        .filter(|key| HTTP_METHODS.contains(&key.as_str()))
+        .map(|method| method.to_ascii_uppercase())
+        .collect();
+    (!methods.is_empty()).then(|| methods.join(", "))
+}
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
 /// Operations that never touch the database, so never answer 503.
 const WITHOUT_DATABASE: &[&str] = &["healthz", "metrics", "getOpenApiDocument"];
 
@@ -101,8 +117,8 @@ const ANSWERS: &[ErrorAnswer] = &[
     ErrorAnswer {
         status: "404",
         name: "NotFound",
-        description: "`not_found`: an id in the path (or a campaign named in the body) is \
-                      malformed or unknown.",
+        description: "`not_found`: an id in the path is malformed or unknown, or an id in a \
+                      query filter or the body names nothing.",
     },
     ErrorAnswer {
         status: "408",
@@ -221,10 +237,20 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
         .and_then(Value::as_array)
         .is_some_and(|s| !s.is_empty());
     let has_body = operation.contains_key("requestBody");
-    let has_query = operation
-        .get("parameters")
-        .and_then(Value::as_array)
-        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let mut has_query = false;
+    let mut names_a_resource = path.contains('{');
+    if let Some(parameters) = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for parameter in parameters.iter_mut().filter(|p| p["in"] == "query") {
+            has_query = true;
+            // An empty filter (`?ward_id=`, as an HTML form sends it) is no filter.
+            parameter["allowEmptyValue"] = Value::Bool(true);
+            // A filter naming an id that does not exist is 404 like a path id (section 2).
+            names_a_resource |= parameter["schema"]["format"] == "uuid";
+        }
+    }
     let mut statuses: Vec<&str> = vec!["500"];
     if !WITHOUT_DATABASE.contains(&id.as_str()) {
         statuses.push("503");
@@ -235,7 +261,7 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
             statuses.push("403");
         }
     }
-    if path.contains('{') {
+    if names_a_resource {
         statuses.push("404");
     }
     if has_body {

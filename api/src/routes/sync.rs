@@ -291,7 +291,7 @@ fn pull_plan(req: &HttpRequest, bytes: &[u8]) -> ApiResult<PullPlan> {
 
 /// Pull what changed on the caller's streets since its cursors.
 #[utoipa::path(post, path = "/api/v1/sync/pull", operation_id = "pullChanges", tag = "sync", request_body = PullRequest,
-    responses((status = 200, body = PullResponse), (status = 403, body = crate::error::Problem)),
+    responses((status = 200, body = PullResponse), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn pull(
     req: HttpRequest,

@@ -215,7 +215,7 @@ pub async fn list(
 /// Change a user's name, password or disabled flag.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "updateUser",
     params(("id" = Uuid, Path, description = "User id")), tag = "users", request_body = UserPatch,
-    responses((status = 200, body = User), (status = 404, body = crate::error::Problem)),
+    responses((status = 200, body = User), (status = 429, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn update(
     req: HttpRequest,
@@ -250,6 +250,12 @@ pub async fn update(
     if grant == Grant::OwnRecords && patch.disabled.is_some() {
         return Err(ApiError::forbidden(
             "a volunteer may not change its disabled flag",
+        ));
+    }
+    // An admin that disabled itself would lock itself out, perhaps the last admin with it.
+    if target.id == caller.id && patch.disabled == Some(true) {
+        return Err(ApiError::validation(
+            "a user cannot disable itself; another admin can",
         ));
     }
     if let Some(name) = &patch.display_name {
