@@ -24,8 +24,8 @@ pub struct User {
     pub username: String,
     /// Name shown to people.
     pub display_name: String,
-    /// `admin`, `supervisor`, `ward_leader` or `volunteer`.
-    #[schema(value_type = String)]
+    /// Role.
+    #[schema(value_type = RoleName)]
     pub role: Role,
     /// The user's scope; null for admins.
     pub area_id: Option<Uuid>,

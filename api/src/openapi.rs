@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
 use crate::error::PROBLEM_CODES;
 use crate::routes;
 
+mod sync_schemas;
+
 /// The whole API.
 #[derive(OpenApi)]
 #[openapi(
@@ -220,6 +222,13 @@ fn complete(doc: &mut Value) {
     }
     if let Some(problem) = doc.pointer_mut("/components/schemas/Problem") {
         problem_constraints(problem);
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.extend(sync_schemas::schemas());
+        sync_schemas::constrain_bodies(schemas);
     }
     if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
         components.insert("responses".to_owned(), Value::Object(error_responses()));

@@ -193,6 +193,90 @@ fn error_answers_are_problem_json_and_common_statuses_are_declared(app: TestApp)
     assert_eq!(scheme["scheme"], "bearer");
 }
 
+/// A schema property, `$ref`s to `#/components/schemas/…` followed.
+fn property<'a>(doc: &'a Value, schema: &str, path: &[&str]) -> &'a Value {
+    let mut at = &doc["components"]["schemas"][schema];
+    for step in path {
+        at = &at[*step];
+        while let Some(reference) = at["$ref"].as_str() {
+            at = doc
+                .pointer(reference.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{reference} does not resolve"));
+        }
+    }
+    at
+}
+
+fn the_contracts_limits_are_schema_constraints(app: TestApp) {
+    let doc = document(&app);
+    let username = property(&doc, "NewUser", &["properties", "username"]);
+    assert_eq!(
+        (
+            username["minLength"].as_u64(),
+            username["maxLength"].as_u64()
+        ),
+        (Some(1), Some(64))
+    );
+    assert_eq!(
+        property(&doc, "NewUser", &["properties", "password"])["minLength"],
+        8
+    );
+    assert_eq!(
+        property(&doc, "NewArea", &["properties", "code"])["maxLength"],
+        32
+    );
+    assert_eq!(
+        property(&doc, "NewStreet", &["properties", "code"])["maxLength"],
+        64
+    );
+    let ratio = property(&doc, "NewCampaign", &["properties", "target_ratio"]);
+    assert_eq!(
+        (
+            ratio["exclusiveMinimum"].as_f64(),
+            ratio["maximum"].as_f64()
+        ),
+        (Some(0.0), Some(1.0))
+    );
+    let changes = property(&doc, "PushRequest", &["properties", "changes"]);
+    assert_eq!(changes["maxItems"], 1000);
+    let fields = [
+        "properties",
+        "changes",
+        "items",
+        "properties",
+        "fields",
+        "properties",
+    ];
+    let field = |name: &str, step: &str| {
+        let mut path = fields.to_vec();
+        path.extend([name, "properties", step]);
+        property(&doc, "PushRequest", &path).clone()
+    };
+    assert_eq!(field("smartphone_users", "value")["maximum"], 50);
+    assert_eq!(field("note", "value")["maxLength"], 500);
+    assert_eq!(field("house_number", "value")["maxLength"], 40);
+    assert_eq!(field("lat", "value")["minimum"].as_f64(), Some(-90.0));
+    let hlc = field("outcome", "hlc");
+    let pattern = hlc["pattern"].as_str().expect("an HLC pattern");
+    assert!(pattern.contains("{13}"), "{pattern}");
+    let device = property(&doc, "PushRequest", &["properties", "device_id"]);
+    assert_eq!(device["maxLength"], 64);
+    assert_eq!(device["not"]["const"], "server");
+    let limit = property(&doc, "PullRequest", &["properties", "limit"]);
+    assert_eq!(limit["minimum"], 0);
+    let page_size = doc["paths"]["/api/v1/campaigns/{cid}/visits"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "page_size")
+        .unwrap()["schema"]
+        .clone();
+    assert_eq!(
+        (page_size["minimum"].as_u64(), page_size["maximum"].as_u64()),
+        (Some(1), Some(1000))
+    );
+}
+
 fn only_the_api_and_operations_are_documented(app: TestApp) {
     let doc = document(&app);
     assert_eq!(doc["openapi"].as_str().map(|v| &v[..4]), Some("3.1."));
@@ -209,5 +293,6 @@ crate::both_backends!(
     operation_ids_are_unique_identifiers,
     every_parameter_is_declared_in_its_real_place,
     error_answers_are_problem_json_and_common_statuses_are_declared,
+    the_contracts_limits_are_schema_constraints,
     only_the_api_and_operations_are_documented,
 );

@@ -18,9 +18,11 @@ use crate::state::AppState;
 /// Body of `POST /areas`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewArea {
-    /// Unique official code, 1–32 characters.
+    /// Unique official code, 1–32 characters without white space.
+    #[schema(min_length = 1, max_length = 32, pattern = r"^\S+$")]
     pub code: String,
     /// Name, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Level.
     pub level: Level,

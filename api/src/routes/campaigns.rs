@@ -19,10 +19,12 @@ use crate::state::{now_ms_i64, AppState};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewCampaign {
     /// Name, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// The area covered.
     pub area_id: Uuid,
     /// In (0, 1].
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
     pub target_ratio: f64,
     /// First day.
     #[schema(value_type = String, format = Date)]
@@ -32,6 +34,7 @@ pub struct NewCampaign {
     pub deadline: NaiveDate,
     /// IANA time zone, default `Asia/Ho_Chi_Minh`.
     #[serde(default)]
+    #[schema(example = "Asia/Ho_Chi_Minh")]
     pub timezone: Option<String>,
 }
 

@@ -20,9 +20,11 @@ use crate::state::AppState;
 pub struct NewStreet {
     /// The ward.
     pub ward_id: Uuid,
-    /// Code, unique across all wards, 1–64 characters.
+    /// Code, unique across all wards, 1–64 characters without white space.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^\S+$")]
     pub code: String,
     /// Name, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 

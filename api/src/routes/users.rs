@@ -24,14 +24,17 @@ use crate::state::{now_ms_i64, AppState};
 pub struct NewUser {
     /// Login name: 1–64 characters without white space, control or format characters;
     /// unique after Unicode NFKC and lower-casing.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^\S+$")]
     pub username: String,
-    /// At least 8 characters.
+    /// 8–256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
-    /// Shown name (defaults to the username).
+    /// Shown name, 1–200 characters (defaults to the username).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     /// Role.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::model::RoleName)]
     pub role: Role,
     /// Scope: a ward for ward leaders and volunteers, a province or district for
     /// supervisors, null for admins.
@@ -43,11 +46,13 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    /// New shown name.
+    /// New shown name, 1–200 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
-    /// New password. Ends every login of the user.
+    /// New password, 8–256 characters. Ends every login of the user.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
     /// The caller's present password, required when it changes its own.
     #[serde(default)]

@@ -60,13 +60,13 @@ pub struct VisitQuery {
 /// Body of a review.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReviewRequest {
-    /// `verified` or `rejected`.
-    #[schema(value_type = String)]
+    /// The verdict.
+    #[schema(value_type = crate::model::Verdict)]
     pub review: Review,
     /// Stored as the visit's `review_note` (≤ 500 characters); absent leaves the note as it
     /// is, `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub note: Option<Option<String>>,
 }
 
