@@ -117,6 +117,23 @@ impl ApiError {
     }
 }
 
+/// Every `code` a problem body can carry (contract section 2).
+pub const PROBLEM_CODES: &[&str] = &[
+    "invalid_json",
+    "validation",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "payload_too_large",
+    "rate_limited",
+    "method_not_allowed",
+    "unsupported_media_type",
+    "request_timeout",
+    "unavailable",
+    "internal",
+];
+
 /// The problem+json body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {

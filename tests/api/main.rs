@@ -15,6 +15,7 @@ mod campaigns;
 mod demo;
 mod errors;
 mod migrations;
+mod openapi;
 mod ops;
 mod roles;
 mod server;

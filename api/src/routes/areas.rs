@@ -18,9 +18,11 @@ use crate::state::AppState;
 /// Body of `POST /areas`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewArea {
-    /// Unique official code, 1–32 characters.
+    /// Unique official code, 1–32 characters without white space.
+    #[schema(min_length = 1, max_length = 32, pattern = r"^\S+$")]
     pub code: String,
     /// Name, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Level.
     pub level: Level,
@@ -31,13 +33,15 @@ pub struct NewArea {
 
 /// Filter of `GET /areas`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreaFilter {
     /// Children of this area; absent: the roots.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub parent_id: Option<String>,
 }
 
 /// Create an area.
-#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewArea,
+#[utoipa::path(post, path = "/api/v1/areas", operation_id = "createArea", tag = "areas", request_body = NewArea,
     responses((status = 201, body = Area), (status = 409, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -83,7 +87,8 @@ pub async fn create(
 }
 
 /// Read one area.
-#[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas",
+#[utoipa::path(get, path = "/api/v1/areas/{id}", operation_id = "getArea",
+    params(("id" = Uuid, Path, description = "Area id")), tag = "areas",
     responses((status = 200, body = Area), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn get(
@@ -102,7 +107,7 @@ pub async fn get(
 }
 
 /// The children of an area, or the roots.
-#[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaFilter),
+#[utoipa::path(get, path = "/api/v1/areas", operation_id = "listAreas", tag = "areas", params(AreaFilter),
     responses((status = 200, body = Items<Area>)), security(("bearer" = [])))]
 pub async fn list(
     caller: Caller,
@@ -130,7 +135,8 @@ pub async fn list(
 }
 
 /// Streets of a ward (or of every ward below an area).
-#[utoipa::path(get, path = "/api/v1/areas/{id}/streets", tag = "streets",
+#[utoipa::path(get, path = "/api/v1/areas/{id}/streets", operation_id = "listAreaStreets",
+    params(("id" = Uuid, Path, description = "Ward (or any area) id")), tag = "streets",
     responses((status = 200, body = Items<Street>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn streets_of(
@@ -160,7 +166,7 @@ pub async fn streets_of(
 }
 
 /// Import areas from CSV (`code,name,level,parent_code`), all or nothing.
-#[utoipa::path(post, path = "/api/v1/areas/import", tag = "areas",
+#[utoipa::path(post, path = "/api/v1/areas/import", operation_id = "importAreas", tag = "areas",
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportCounts), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]

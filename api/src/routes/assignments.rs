@@ -25,22 +25,28 @@ pub struct NewAssignment {
 
 /// Filters of the assignment list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AssignmentFilter {
     /// Only this volunteer's.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub volunteer_id: Option<String>,
     /// Only streets of this ward.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub ward_id: Option<String>,
 }
 
 /// Filter of the unassigned-street list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WardFilter {
     /// Only streets of this ward.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub ward_id: Option<String>,
 }
 
 /// Assign a volunteer to a street.
-#[utoipa::path(post, path = "/api/v1/campaigns/{cid}/assignments", tag = "assignments",
+#[utoipa::path(post, path = "/api/v1/campaigns/{cid}/assignments", operation_id = "createAssignment",
+    params(("cid" = Uuid, Path, description = "Campaign id")), tag = "assignments",
     request_body = NewAssignment,
     responses((status = 201, body = Assignment), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
@@ -76,8 +82,8 @@ pub async fn create(
 }
 
 /// List a campaign's assignments in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/assignments", tag = "assignments",
-    params(AssignmentFilter),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/assignments", operation_id = "listAssignments", tag = "assignments",
+    params(("cid" = Uuid, Path, description = "Campaign id"), AssignmentFilter),
     responses((status = 200, body = Items<Assignment>)), security(("bearer" = [])))]
 pub async fn list(
     caller: Caller,
@@ -102,7 +108,8 @@ pub async fn list(
 }
 
 /// End an assignment (its volunteer may still push for 7 days).
-#[utoipa::path(delete, path = "/api/v1/campaigns/{cid}/assignments/{id}", tag = "assignments",
+#[utoipa::path(delete, path = "/api/v1/campaigns/{cid}/assignments/{id}", operation_id = "deleteAssignment",
+    params(("cid" = Uuid, Path, description = "Campaign id"), ("id" = Uuid, Path, description = "Assignment id")), tag = "assignments",
     responses((status = 204), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn delete(
@@ -125,8 +132,8 @@ pub async fn delete(
 }
 
 /// Streets of the campaign with no volunteer assigned.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/streets/unassigned", tag = "assignments",
-    params(WardFilter),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/streets/unassigned", operation_id = "listUnassignedStreets", tag = "assignments",
+    params(("cid" = Uuid, Path, description = "Campaign id"), WardFilter),
     responses((status = 200, body = Items<Street>)), security(("bearer" = [])))]
 pub async fn unassigned(
     caller: Caller,

@@ -89,7 +89,7 @@ fn wrong_credentials() -> ApiError {
 }
 
 /// Log in with a username and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
               (status = 429, body = crate::error::Problem),
               (status = 503, body = crate::error::Problem)))]
@@ -149,7 +149,7 @@ pub async fn login(
 }
 
 /// Exchange a refresh token for new tokens; the old one stops working.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem)))]
 pub async fn refresh_tokens(
     req: HttpRequest,
@@ -175,7 +175,7 @@ pub async fn refresh_tokens(
 
 /// End one login (`refresh_token`) or every login of the caller (`all: true`): their
 /// refresh tokens stop working.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = LogoutRequest,
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "logout", tag = "auth", request_body = LogoutRequest,
     responses((status = 204), (status = 401, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -211,7 +211,7 @@ pub async fn logout(
 }
 
 /// The calling user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "auth",
     responses((status = 200, body = User), (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn me(caller: Caller) -> ApiResult<HttpResponse> {

@@ -18,19 +18,25 @@ use crate::sync::figures::Coverage;
 
 /// The area a coverage query is about.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreaQuery {
     /// Default: the campaign's own area.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub area_id: Option<String>,
 }
 
 /// Range of a progress query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProgressQuery {
     /// Default: the campaign's own area.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub area_id: Option<String>,
-    /// First date (default `starts_on`).
+    /// First date (default `starts_on`); at most 366 days before `to`.
+    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
     /// Last date (default today in the campaign's time zone).
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
 }
 
@@ -52,7 +58,7 @@ async fn load_tree(
 }
 
 /// Coverage of an area and its children.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/coverage", tag = "coverage", params(AreaQuery),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/coverage", operation_id = "getCoverage", tag = "coverage", params(("cid" = Uuid, Path, description = "Campaign id"), AreaQuery),
     responses((status = 200, body = Coverage), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn coverage(
@@ -74,7 +80,7 @@ fn csv_field(text: &str) -> String {
 }
 
 /// Coverage of an area's children as CSV, one row per child.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/coverage.csv", tag = "coverage", params(AreaQuery),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/coverage.csv", operation_id = "getCoverageCsv", tag = "coverage", params(("cid" = Uuid, Path, description = "Campaign id"), AreaQuery),
     responses((status = 200, content_type = "text/csv", body = String)),
     security(("bearer" = [])))]
 pub async fn coverage_csv(
@@ -128,7 +134,7 @@ fn parse_date(text: Option<&str>, name: &str) -> ApiResult<Option<NaiveDate>> {
 }
 
 /// Coverage per local date, and when the target will be met at the recent pace.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/progress", tag = "coverage", params(ProgressQuery),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/progress", operation_id = "getProgress", tag = "coverage", params(("cid" = Uuid, Path, description = "Campaign id"), ProgressQuery),
     responses((status = 200, body = Progress), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn progress(

@@ -11,7 +11,7 @@ use crate::services::imports::{self, ImportKind};
 use crate::state::AppState;
 
 /// Import households from CSV (`street_code,house_number`), all or nothing.
-#[utoipa::path(post, path = "/api/v1/households/import", tag = "streets",
+#[utoipa::path(post, path = "/api/v1/households/import", operation_id = "importHouseholds", tag = "streets",
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = HouseholdImportCounts), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]

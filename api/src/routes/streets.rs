@@ -20,14 +20,16 @@ use crate::state::AppState;
 pub struct NewStreet {
     /// The ward.
     pub ward_id: Uuid,
-    /// Code, unique across all wards, 1–64 characters.
+    /// Code, unique across all wards, 1–64 characters without white space.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^\S+$")]
     pub code: String,
     /// Name, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
 /// Create a street in a ward.
-#[utoipa::path(post, path = "/api/v1/streets", tag = "streets", request_body = NewStreet,
+#[utoipa::path(post, path = "/api/v1/streets", operation_id = "createStreet", tag = "streets", request_body = NewStreet,
     responses((status = 201, body = Street), (status = 409, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -65,7 +67,7 @@ pub async fn create(
 }
 
 /// Import streets from CSV (`ward_code,code,name`), all or nothing.
-#[utoipa::path(post, path = "/api/v1/streets/import", tag = "streets",
+#[utoipa::path(post, path = "/api/v1/streets/import", operation_id = "importStreets", tag = "streets",
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportCounts), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]

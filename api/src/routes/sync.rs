@@ -167,7 +167,7 @@ fn push_request(req: &HttpRequest, bytes: &[u8]) -> ApiResult<PushRequest> {
 }
 
 /// Push changes logged offline.
-#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body = PushRequest,
+#[utoipa::path(post, path = "/api/v1/sync/push", operation_id = "pushChanges", tag = "sync", request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 413, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -290,8 +290,8 @@ fn pull_plan(req: &HttpRequest, bytes: &[u8]) -> ApiResult<PullPlan> {
 }
 
 /// Pull what changed on the caller's streets since its cursors.
-#[utoipa::path(post, path = "/api/v1/sync/pull", tag = "sync", request_body = PullRequest,
-    responses((status = 200, body = PullResponse), (status = 403, body = crate::error::Problem)),
+#[utoipa::path(post, path = "/api/v1/sync/pull", operation_id = "pullChanges", tag = "sync", request_body = PullRequest,
+    responses((status = 200, body = PullResponse), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn pull(
     req: HttpRequest,

@@ -30,35 +30,43 @@ pub struct VisitPage {
 
 /// Filters of the visit list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VisitQuery {
     /// Only this ward.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub ward_id: Option<String>,
     /// Only this street.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub street_id: Option<String>,
     /// Only this volunteer's.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub volunteer_id: Option<String>,
     /// Only this outcome.
+    #[param(value_type = Option<crate::model::OutcomeName>)]
     pub outcome: Option<String>,
     /// Only this review state (`pending` matches visits never reviewed).
+    #[param(value_type = Option<crate::model::ReviewName>)]
     pub review: Option<String>,
     /// 1–1000, default 100.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub page_size: Option<String>,
     /// From the previous page.
     pub page_token: Option<String>,
     /// Include deleted visits.
+    #[param(value_type = Option<bool>)]
     pub include_deleted: Option<String>,
 }
 
 /// Body of a review.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReviewRequest {
-    /// `verified` or `rejected`.
-    #[schema(value_type = String)]
+    /// The verdict.
+    #[schema(value_type = crate::model::Verdict)]
     pub review: Review,
     /// Stored as the visit's `review_note` (≤ 500 characters); absent leaves the note as it
     /// is, `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub note: Option<Option<String>>,
 }
 
@@ -139,7 +147,7 @@ pub fn parse_filters(query: &VisitQuery) -> ApiResult<VisitFilters> {
 }
 
 /// List a campaign's visits, newest first.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits", tag = "visits", params(VisitQuery),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits", operation_id = "listVisits", tag = "visits", params(("cid" = Uuid, Path, description = "Campaign id"), VisitQuery),
     responses((status = 200, body = VisitPage)), security(("bearer" = [])))]
 pub async fn list(
     caller: Caller,
@@ -172,7 +180,8 @@ pub async fn list(
 }
 
 /// Every value ever pushed for a visit's fields, won or lost.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits/{id}/history", tag = "visits",
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits/{id}/history", operation_id = "getVisitHistory",
+    params(("cid" = Uuid, Path, description = "Campaign id"), ("id" = Uuid, Path, description = "Visit id")), tag = "visits",
     responses((status = 200, body = crate::model::Items<HistoryEntry>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn history_of(
@@ -193,7 +202,8 @@ pub async fn history_of(
 }
 
 /// Verify or reject a visit: an ordinary field change stamped with the server's HLC.
-#[utoipa::path(post, path = "/api/v1/campaigns/{cid}/visits/{id}/review", tag = "visits",
+#[utoipa::path(post, path = "/api/v1/campaigns/{cid}/visits/{id}/review", operation_id = "reviewVisit",
+    params(("cid" = Uuid, Path, description = "Campaign id"), ("id" = Uuid, Path, description = "Visit id")), tag = "visits",
     request_body = ReviewRequest,
     responses((status = 200, body = Visit), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]

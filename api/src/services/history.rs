@@ -18,8 +18,7 @@ use crate::services::{campaigns, Scope};
 pub struct HistoryEntry {
     /// Field name.
     pub field: String,
-    /// The pushed value.
-    #[schema(value_type = Object)]
+    /// The pushed value: a string, number, boolean or null, as pushed.
     pub value: Value,
     /// Its HLC.
     pub hlc: String,

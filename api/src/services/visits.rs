@@ -38,18 +38,24 @@ pub struct Visit {
     /// Who logged it.
     pub volunteer_id: Option<Uuid>,
     /// Outcome.
+    #[schema(value_type = Option<crate::model::OutcomeName>)]
     pub outcome: Option<String>,
-    /// Smartphone users; null when never written (not asked is not zero).
+    /// Smartphone users, 0–50; null when never written (not asked is not zero).
+    #[schema(maximum = 50)]
     pub smartphone_users: Option<u32>,
-    /// App users; null when never written.
+    /// App users, 0–50; null when never written.
+    #[schema(maximum = 50)]
     pub app_users: Option<u32>,
     /// When, as pushed.
     pub visited_at: Option<String>,
-    /// Free text (never names, phone or ID numbers).
+    /// Free text, at most 500 characters (never names, phone or ID numbers).
+    #[schema(max_length = 500)]
     pub note: Option<String>,
-    /// `pending`, `verified` or `rejected`.
+    /// Review state.
+    #[schema(value_type = crate::model::ReviewName)]
     pub review: String,
-    /// The reviewer's note.
+    /// The reviewer's note, at most 500 characters.
+    #[schema(max_length = 500)]
     pub review_note: Option<String>,
     /// Tombstoned.
     pub deleted: bool,
