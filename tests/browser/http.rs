@@ -115,7 +115,6 @@ fn forms_without_the_csrf_token_are_403(app: TestApp) {
     assert_eq!(web.get("/campaigns").status, 302, "signed out");
 }
 
-#[allow(dead_code)]
 fn a_forged_assignment_changes_nothing(app: TestApp) {
     let world = World::build(&app);
     let mut web = signed_in(&app, "to.truong.1", PASSWORD);
@@ -221,7 +220,6 @@ fn english_is_remembered_after_lang_en(app: TestApp) {
     assert!(back.text.contains("<html lang=\"vi\">"));
 }
 
-#[allow(dead_code)]
 fn a_volunteer_gets_the_403_page_for_another_ward(app: TestApp) {
     let world = World::build(&app);
     let mut web = signed_in(&app, "tnv.lan", PASSWORD);
@@ -289,6 +287,8 @@ crate::both_backends!(
     wrong_credentials_show_the_form_again_with_401,
     page_logins_count_towards_the_api_throttle,
     forms_without_the_csrf_token_are_403,
+    a_forged_assignment_changes_nothing,
+    a_volunteer_gets_the_403_page_for_another_ward,
     pages_carry_a_strict_content_security_policy,
     an_unknown_page_is_a_404_page,
     english_is_remembered_after_lang_en,

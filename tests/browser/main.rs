@@ -10,6 +10,8 @@ mod common;
 mod support;
 
 mod driver;
+mod flows;
 mod http;
+mod screenshots;
 mod seed;
 mod web;

@@ -7,12 +7,16 @@
 //! binary's own script and style run.
 
 pub mod assets;
+pub mod assignments;
 pub mod campaigns;
+pub mod coverage;
 pub mod form;
 pub mod i18n;
+pub mod imports;
 pub mod login;
 pub mod render;
 pub mod session;
+pub mod visits;
 
 use actix_web::http::header::ACCEPT;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -62,5 +66,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/logout").route(web::post().to(login::sign_out)))
         .service(resource("/static/dashboard.css").route(web::get().to(assets::style)))
         .service(resource("/static/dashboard.js").route(web::get().to(assets::script)))
-        .service(resource("/campaigns").route(web::get().to(campaigns::list)));
+        .service(resource("/campaigns").route(web::get().to(campaigns::list)))
+        .service(resource("/campaigns/{cid}").route(web::get().to(coverage::campaign_home)))
+        .service(
+            resource("/campaigns/{cid}/areas/{area_id}").route(web::get().to(coverage::area_page)),
+        )
+        .service(resource("/campaigns/{cid}/visits").route(web::get().to(visits::list)))
+        .service(
+            resource("/campaigns/{cid}/visits/{id}/review").route(web::post().to(visits::review)),
+        )
+        .service(
+            resource("/campaigns/{cid}/assignments")
+                .route(web::get().to(assignments::show))
+                .route(web::post().to(assignments::assign)),
+        )
+        .service(
+            resource("/campaigns/{cid}/assignments/{id}/delete")
+                .route(web::post().to(assignments::unassign)),
+        )
+        .service(resource("/imports").route(web::get().to(imports::list)))
+        .service(resource("/imports/{kind}").route(web::post().to(imports::upload)));
 }
