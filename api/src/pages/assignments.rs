@@ -199,19 +199,24 @@ fn render(viewer: &Viewer, view: &AssignmentsView, message: Option<&str>) -> Mar
                                         }
                                     }
                                     @if may_manage {
+                                        @let candidates: Vec<_> = ward.volunteers.iter()
+                                            .filter(|v| !entry.holders.iter().any(|h| h.volunteer.id == v.id))
+                                            .collect();
                                         td {
-                                            form.inline method="post" action={ "/campaigns/" (cid) "/assignments" } {
-                                                input type="hidden" name="csrf_token" value=(csrf);
-                                                input type="hidden" name="street_id" value=(entry.street.id);
-                                                select name="volunteer_id" aria-label=(l.pick("Tình nguyện viên", "Volunteer")) {
-                                                    @for volunteer in &ward.volunteers {
-                                                        @if !entry.holders.iter().any(|h| h.volunteer.id == volunteer.id) {
+                                            @if candidates.is_empty() {
+                                                span.muted { (l.pick("Mọi tình nguyện viên của phường đã được phân công ở đây", "Every volunteer of the ward holds it")) }
+                                            } @else {
+                                                form.inline method="post" action={ "/campaigns/" (cid) "/assignments" } {
+                                                    input type="hidden" name="csrf_token" value=(csrf);
+                                                    input type="hidden" name="street_id" value=(entry.street.id);
+                                                    select name="volunteer_id" aria-label=(l.pick("Tình nguyện viên", "Volunteer")) {
+                                                        @for volunteer in &candidates {
                                                             option value=(volunteer.id) { (volunteer.display_name) }
                                                         }
                                                     }
+                                                    " "
+                                                    button type="submit" { (l.pick("Phân công", "Assign")) }
                                                 }
-                                                " "
-                                                button type="submit" { (l.pick("Phân công", "Assign")) }
                                             }
                                         }
                                     }

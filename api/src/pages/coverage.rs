@@ -312,12 +312,12 @@ fn render(viewer: &Viewer, view: &CoverageView) -> Markup {
 
 /// The daily coverage as a line against the target, an inline SVG (no script, no outside file).
 fn chart(l: Lang, progress: &Progress) -> Markup {
-    const W: f64 = 640.0;
-    const H: f64 = 260.0;
-    const LEFT: f64 = 48.0;
-    const RIGHT: f64 = 14.0;
-    const TOP: f64 = 14.0;
-    const BOTTOM: f64 = 36.0;
+    const W: f64 = 560.0;
+    const H: f64 = 250.0;
+    const LEFT: f64 = 50.0;
+    const RIGHT: f64 = 16.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = 34.0;
     let items = &progress.items;
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
@@ -357,18 +357,19 @@ fn chart(l: Lang, progress: &Progress) -> Markup {
                 line x1=(LEFT) x2=(W - RIGHT) y1=(format!("{:.1}", y_of(tick))) y2=(format!("{:.1}", y_of(tick)))
                     stroke="#e4e8ee" stroke-width="1" {}
                 text x=(LEFT - 6.0) y=(format!("{:.1}", y_of(tick) + 4.0)) text-anchor="end"
-                    font-size="11" fill="#5b6575" { (l.percent(Some(tick)).replace(",0 %", " %").replace(".0 %", " %")) }
+                    font-size="13" fill="#5b6575" { (l.percent(Some(tick)).replace(",0 %", " %").replace(".0 %", " %")) }
             }
             @if let Some(x) = deadline_x {
                 line x1=(format!("{x:.1}")) x2=(format!("{x:.1}")) y1=(TOP) y2=(H - BOTTOM)
                     stroke="#b3261e" stroke-width="1" stroke-dasharray="2 3" {}
-                text x=(format!("{:.1}", x - 4.0)) y=(TOP + 10.0) text-anchor="end" font-size="11" fill="#b3261e" {
+                text x=(format!("{:.1}", x - 4.0)) y=(TOP + 10.0) text-anchor="end" font-size="13" fill="#b3261e" {
                     (l.pick("Hạn chót", "Deadline"))
                 }
             }
             line.target x1=(LEFT) x2=(W - RIGHT) y1=(format!("{target_y:.1}")) y2=(format!("{target_y:.1}"))
                 stroke="#1d2430" stroke-width="1.5" stroke-dasharray="6 4" {}
-            text x=(LEFT + 4.0) y=(format!("{:.1}", target_y - 5.0)) font-size="11" fill="#1d2430" {
+            text x=(W - RIGHT - 4.0) y=(format!("{:.1}", target_y + 16.0)) text-anchor="end"
+                font-size="13" fill="#1d2430" {
                 (l.pick("Chỉ tiêu ", "Target ")) (l.percent(Some(progress.target_ratio)))
             }
             @if n > 0 {
@@ -380,8 +381,9 @@ fn chart(l: Lang, progress: &Progress) -> Markup {
                         title { (l.date(item.date)) ": " (l.percent(item.coverage)) }
                     }
                     @if i % step == 0 || i + 1 == n {
-                        text x=(format!("{:.1}", x_of(i))) y=(H - BOTTOM + 18.0) text-anchor="middle"
-                            font-size="11" fill="#5b6575" { (short_date(item.date)) }
+                        text x=(format!("{:.1}", x_of(i))) y=(H - BOTTOM + 20.0)
+                            text-anchor=(if n == 1 { "middle" } else if i == 0 { "start" } else if i + 1 == n { "end" } else { "middle" })
+                            font-size="13" fill="#5b6575" { (short_date(item.date)) }
                     }
                 }
             }

@@ -334,7 +334,7 @@ fn row(
                         input type="hidden" name="csrf_token" value=(csrf);
                         input type="hidden" name="back" value=(here);
                         input type="text" name="note" maxlength="500"
-                            placeholder=(l.pick("Ghi chú (không bắt buộc)", "Note (optional)"))
+                            placeholder=(l.pick("Ghi chú", "Note"))
                             aria-label=(l.pick("Ghi chú", "Note"));
                         button type="submit" name="review" value="verified" { (l.pick("Xác nhận", "Verify")) }
                         button.danger type="submit" name="review" value="rejected"
