@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 pub mod services;
 pub mod settings;

@@ -121,6 +121,10 @@ struct ServerArgs {
     /// Log lines as JSON.
     #[arg(long, env = "CANVASS_LOG_JSON")]
     log_json: bool,
+    /// Mark the dashboard's cookies `Secure` (turn on when users reach it over HTTPS).
+    #[arg(long, env = "CANVASS_COOKIE_SECURE", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    cookie_secure: bool,
 }
 
 fn database(url: &str) -> Result<DbTarget, String> {
@@ -167,6 +171,7 @@ fn settings(args: ServerArgs, database: DbTarget) -> Result<Settings, String> {
     settings.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
     settings.access_token_ttl = Duration::from_secs(args.access_token_secs.max(1));
     settings.json_logs = args.log_json;
+    settings.cookie_secure = args.cookie_secure;
     settings.jwt_secret = env_secret("CANVASS_JWT_SECRET");
     settings.admin_password = env_secret("CANVASS_ADMIN_PASSWORD");
     if let Ok(text) = std::env::var("CANVASS_REFRESH_GRACE_SECS") {

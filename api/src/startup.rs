@@ -145,10 +145,12 @@ pub fn start(
     state: web::Data<AppState>,
 ) -> Result<(actix_web::dev::Server, Vec<std::net::SocketAddr>), String> {
     let cors_settings = settings.clone();
+    let cookie_secure = web::Data::new(crate::pages::session::CookieSecure(settings.cookie_secure));
     let mut server = HttpServer::new(move || {
         let cors_on = !cors_settings.cors_origins.is_empty();
         App::new()
             .app_data(state.clone())
+            .app_data(cookie_secure.clone())
             .wrap(ErrorHandlers::new().default_handler(problems::to_problem))
             .wrap(Condition::new(cors_on, cors(&cors_settings)))
             .wrap(from_fn(observe::observe))

@@ -32,6 +32,7 @@ pub mod streets;
 pub mod tokens;
 pub mod users;
 pub mod visit_list;
+pub mod web_sessions;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;

@@ -144,6 +144,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(streets -> areas (ward_id));
 diesel::joinable!(users -> areas (area_id));
 diesel::joinable!(assignments -> streets (street_id));

@@ -30,10 +30,13 @@ pub fn error_for_status(status: StatusCode) -> ApiError {
     }
 }
 
+/// Whether the answer is already final: problem+json, or a dashboard page (whose error
+/// pages are HTML on purpose).
 fn is_problem<B>(res: &ServiceResponse<B>) -> bool {
-    res.headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
+    res.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json")
+            || v.as_bytes().starts_with(b"text/html")
+    })
 }
 
 /// `ErrorHandlers` default handler: rewrites non-problem error bodies.

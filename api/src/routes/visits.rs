@@ -78,7 +78,8 @@ where
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
-fn encode_token(cursor: VisitCursor) -> String {
+/// The `page_token` that continues after `cursor` (the dashboard's pages use it too).
+pub fn encode_token(cursor: VisitCursor) -> String {
     let VisitCursor {
         visited_at_us: us,
         id,
@@ -86,7 +87,8 @@ fn encode_token(cursor: VisitCursor) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{us}|{id}"))
 }
 
-fn decode_token(token: &str) -> ApiResult<VisitCursor> {
+/// The cursor of a `page_token` (422 for one this server did not give).
+pub fn decode_token(token: &str) -> ApiResult<VisitCursor> {
     let bad = || ApiError::validation("page_token is not one this server gave");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
@@ -109,7 +111,8 @@ fn parse_bool(text: Option<&str>, name: &str) -> ApiResult<bool> {
     }
 }
 
-fn parse_page_size(text: Option<&str>) -> ApiResult<i64> {
+/// `page_size`: 1–1000, default 100 (422 otherwise).
+pub fn parse_page_size(text: Option<&str>) -> ApiResult<i64> {
     match text {
         None | Some("") => Ok(100),
         Some(text) => text
