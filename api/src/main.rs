@@ -109,7 +109,7 @@ struct ServerArgs {
     #[arg(long, env = "CANVASS_CLIENT_TIMEOUT_SECS", default_value_t = 10)]
     client_timeout_secs: u64,
     /// Seconds a JSON body may take to arrive once its head has (CSV imports: ten times as
-    /// long); a client that trickles its body is answered 400 and dropped.
+    /// long); a client that trickles its body is answered 408 `request_timeout` and dropped.
     #[arg(long, env = "CANVASS_BODY_TIMEOUT_SECS", default_value_t = 60)]
     body_timeout_secs: u64,
     /// Seconds shutdown waits for in-flight requests.

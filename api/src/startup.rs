@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use actix_web::middleware::{from_fn, Condition, ErrorHandlers};
+use actix_web::middleware::{from_fn, Compress, Condition, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use base64::Engine;
 use rand::RngCore;
@@ -18,7 +18,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{password, username};
 use crate::db::{history, server_settings, users, Db, DbConn};
 use crate::http::metrics::Metrics;
-use crate::http::{observe, problems};
+use crate::http::{compression, observe, problems};
 use crate::model::UserId;
 use crate::settings::Settings;
 use crate::state::{now_ms_i64, AppState, SERVER_NODE};
@@ -151,6 +151,8 @@ pub fn start(
         App::new()
             .app_data(state.clone())
             .app_data(cookie_secure.clone())
+            .wrap(from_fn(compression::leave_plain))
+            .wrap(Compress::default())
             .wrap(ErrorHandlers::new().default_handler(problems::to_problem))
             .wrap(Condition::new(cors_on, cors(&cors_settings)))
             .wrap(from_fn(observe::observe))

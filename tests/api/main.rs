@@ -12,6 +12,7 @@ mod areas;
 mod assignments;
 mod auth;
 mod campaigns;
+mod compression;
 mod demo;
 mod errors;
 mod migrations;

@@ -51,7 +51,10 @@ pub fn to_problem<B: MessageBody>(
     let mut replacement: HttpResponse = error_for_status(status).error_response();
     *replacement.status_mut() = status;
     for (name, value) in original.headers() {
-        if name == CONTENT_TYPE || name == actix_web::http::header::CONTENT_LENGTH {
+        if name == CONTENT_TYPE
+            || name == actix_web::http::header::CONTENT_LENGTH
+            || name == actix_web::http::header::CONTENT_ENCODING
+        {
             continue;
         }
         replacement

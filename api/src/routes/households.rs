@@ -26,13 +26,17 @@ pub async fn import(
     let bytes = body::read_limited(&req, payload, body::CSV_LIMIT).await?;
     let text = body::csv_text(&req, &bytes)?;
     let rows = ImportKind::Households.parse(&text)?;
-    let hlc = state.tick();
-    let (counts, max_hlc) = state
+    let user = scope.user();
+    // Every row is judged on a reader connection, so the writer is held only for the
+    // existence check and the inserts (a large import must not freeze pushes).
+    let plan = state
         .db
-        .write(move |conn| imports::import_households(conn, &scope, &rows, &hlc))
+        .read(move |conn| imports::plan_households(conn, &scope, &rows))
         .await?;
-    if let Some(max) = max_hlc {
-        state.witness(&max);
-    }
+    let hlc = state.tick();
+    let counts = state
+        .db
+        .write(move |conn| imports::write_households(conn, user, plan, &hlc))
+        .await?;
     Ok(HttpResponse::Ok().json(counts))
 }

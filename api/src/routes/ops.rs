@@ -13,15 +13,21 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// 200 when the database answers, 503 when it does not.
+/// 200 when the database answers; 503 `unavailable` with `Retry-After` while it does not.
 #[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "operations",
     responses((status = 200)))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
         .db
-        .read(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::internal))
+        .read(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::from))
         .await
-        .map_err(|_| ApiError::Internal("database unavailable".into()))?;
+        .map_err(|err| {
+            tracing::warn!(error = %err, "not ready");
+            ApiError::unavailable(
+                "the database does not answer",
+                crate::db::pool::RETRY_AFTER_SECS,
+            )
+        })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }
 

@@ -1,9 +1,9 @@
 //! CSV imports of areas, streets and households (contract section 4), all or nothing,
 //! with errors naming the line of the file. Each runs in the caller's write transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use sync_protocol::{household_id, Change, FieldName, Hlc, Kind, PushStatus, Stamped};
+use sync_protocol::{household_id, Hlc};
 
 use crate::access::Endpoint;
 use crate::db::areas::{self, AreaRow};
@@ -12,10 +12,11 @@ use crate::db::{records, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::http::csv_rows::{self, check_len, CsvRow};
-use crate::model::{AreaId, HouseholdImportCounts, ImportCounts, Level, RecordId, StreetId};
+use crate::model::{
+    AreaId, HouseholdImportCounts, ImportCounts, Level, RecordId, StreetId, UserId,
+};
 use crate::services::Scope;
-use crate::state::SERVER_NODE;
-use crate::sync::ingest::{ingest, Writer};
+use crate::sync::new_households::{self, NewHousehold};
 
 /// What a CSV import creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,23 +297,47 @@ pub fn import_streets(
 }
 
 /// Pre-registers households with their deterministic ids, stamped with `hlc` (a fresh
-/// server HLC). Returns the counts and the largest HLC stored.
+/// server HLC), on one connection: [`plan_households`] then [`write_households`]. Returns the
+/// counts and the largest HLC stored.
 pub fn import_households(
     conn: &mut DbConn,
     scope: &Scope,
     rows: &[CsvRow],
     hlc: &Hlc,
 ) -> ApiResult<(HouseholdImportCounts, Option<Hlc>)> {
+    let plan = plan_households(conn, scope, rows)?;
+    let counts = write_households(conn, scope.user(), plan, hlc)?;
+    let stored = (counts.created > 0).then(|| hlc.clone());
+    Ok((counts, stored))
+}
+
+/// The checked rows of a household import: households to create unless they exist, and how
+/// many rows repeat an earlier one.
+#[derive(Debug)]
+pub struct HouseholdPlan {
+    households: Vec<NewHousehold>,
+    repeated: u64,
+}
+
+/// Judges every row of a household import (streets, scope, lengths, ids). It only reads,
+/// so it runs on a reader connection and the writer is held just for [`write_households`].
+pub fn plan_households(
+    conn: &mut DbConn,
+    scope: &Scope,
+    rows: &[CsvRow],
+) -> ApiResult<HouseholdPlan> {
     ImportKind::Households.permit(scope)?;
     let codes: Vec<String> = rows
         .iter()
         .filter_map(|r| r.fields.first().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
     let by_code = streets::by_codes(conn, &codes)?;
     let mut covered: HashMap<AreaId, bool> = HashMap::new();
-    let mut planned: Vec<(RecordId, StreetId, String)> = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut existing = 0u64;
+    let mut households = Vec::new();
+    let mut seen = HashSet::new();
+    let mut repeated = 0u64;
     for row in rows {
         let [street_code, house_number] = &row.fields[..] else {
             return Err(ApiError::validation(format!(
@@ -347,6 +372,12 @@ pub fn import_households(
             1,
             sync_protocol::MAX_HOUSE_NUMBER_CHARS,
         )?;
+        if body::has_control(house_number) {
+            return Err(ApiError::validation(format!(
+                "line {}: house_number must not contain control characters",
+                row.line
+            )));
+        }
         let id = household_id(street.id.uuid(), house_number).ok_or_else(|| {
             ApiError::validation(format!(
                 "line {}: house_number holds no letter or digit once normalized",
@@ -354,57 +385,42 @@ pub fn import_households(
             ))
         })?;
         if seen.insert(id) {
-            planned.push((RecordId(id), street.id, house_number.clone()));
+            households.push(NewHousehold {
+                id: RecordId(id),
+                street_id: street.id,
+                ward_id: street.ward_id,
+                house_number: house_number.clone(),
+            });
         } else {
-            existing += 1;
+            repeated += 1;
         }
     }
-    let ids: Vec<RecordId> = planned.iter().map(|p| p.0).collect();
+    Ok(HouseholdPlan {
+        households,
+        repeated,
+    })
+}
+
+/// Writes a planned household import in the caller's write transaction: takes the streets'
+/// row locks, leaves out the households that exist, and creates the others in bulk.
+pub fn write_households(
+    conn: &mut DbConn,
+    user_id: UserId,
+    plan: HouseholdPlan,
+    hlc: &Hlc,
+) -> ApiResult<HouseholdImportCounts> {
+    let street_ids: Vec<StreetId> = plan.households.iter().map(|h| h.street_id).collect();
+    new_households::lock_streets(conn, &street_ids)?;
+    let ids: Vec<RecordId> = plan.households.iter().map(|h| h.id).collect();
     let stored = records::existing(conn, &ids)?;
-    existing += planned.iter().filter(|p| stored.contains(&p.0)).count() as u64;
-    let changes: Vec<Change> = planned
-        .iter()
-        .filter(|p| !stored.contains(&p.0))
-        .map(|(id, street_id, house_number)| {
-            Change::new(
-                Kind::Household,
-                id.uuid(),
-                street_id.uuid(),
-                None,
-                &[(
-                    FieldName::HouseNumber,
-                    Stamped::new(serde_json::json!(house_number), hlc.clone()),
-                )]
-                .into_iter()
-                .collect(),
-            )
-        })
+    let new: Vec<NewHousehold> = plan
+        .households
+        .into_iter()
+        .filter(|h| !stored.contains(&h.id))
         .collect();
-    let writer = Writer {
-        user_id: scope.user(),
-        role: scope.role(),
-        area_id: scope.area(),
-        device_id: SERVER_NODE.to_owned(),
-    };
-    let mut created = 0u64;
-    let mut max_hlc = None;
-    // An import is bounded by the body limit, not the push limit: ingest it in slices.
-    for slice in changes.chunks(1000) {
-        let done = ingest(conn, None, &writer, slice)?;
-        for (result, change) in done.results.iter().zip(slice) {
-            match result.status {
-                PushStatus::Applied => created += 1,
-                PushStatus::Unchanged => existing += 1,
-                PushStatus::Rejected => {
-                    return Err(ApiError::validation(format!(
-                        "household {} refused: {}",
-                        change.id,
-                        result.message.clone().unwrap_or_default()
-                    )))
-                }
-            }
-        }
-        max_hlc = max_hlc.max(done.max_hlc);
-    }
-    Ok((HouseholdImportCounts { created, existing }, max_hlc))
+    new_households::create(conn, user_id, &new, hlc)?;
+    Ok(HouseholdImportCounts {
+        created: new.len() as u64,
+        existing: plan.repeated + stored.len() as u64,
+    })
 }
