@@ -28,6 +28,7 @@ pub mod progress_visits;
 pub mod records;
 pub mod schema;
 pub mod server_settings;
+pub mod sqlite_lock;
 pub mod streets;
 pub mod tokens;
 pub mod users;
