@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
-#[allow(unused_imports)]
 mod common;
+#[path = "../sync/support.rs"]
+mod support;
 
+mod several_processes;
 mod single_process;

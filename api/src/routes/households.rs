@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access::Endpoint;
 use crate::auth::Caller;
+use crate::db::history;
 use crate::error::ApiResult;
 use crate::http::body;
 use crate::model::HouseholdImportCounts;
@@ -26,10 +27,16 @@ pub async fn import(
     let bytes = body::read_limited(&req, payload, body::CSV_LIMIT).await?;
     let text = body::csv_text(&req, &bytes)?;
     let rows = ImportKind::Households.parse(&text)?;
-    let hlc = state.tick();
+    let clock = state.clone();
     let (counts, max_hlc) = state
         .db
-        .write(move |conn| imports::import_households(conn, &scope, &rows, &hlc))
+        .write(move |conn| {
+            // Another process may have stored newer HLCs: stamp above all of them.
+            if let Some(max) = history::max_hlc(conn)? {
+                clock.witness(&max);
+            }
+            imports::import_households(conn, &scope, &rows, &clock.tick())
+        })
         .await?;
     if let Some(max) = max_hlc {
         state.witness(&max);
