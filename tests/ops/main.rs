@@ -8,5 +8,6 @@ mod common;
 #[path = "../sync/support.rs"]
 mod support;
 
+mod backup;
 mod several_processes;
 mod single_process;

@@ -240,10 +240,7 @@ pub async fn review(
         .db
         .write(move |conn| {
             visits::review(conn, &scope, campaign_id.into(), id, input, |stored| {
-                if let Some(stored) = stored {
-                    clock.witness(stored);
-                }
-                clock.tick()
+                clock.tick_above(stored)
             })
         })
         .await?;
