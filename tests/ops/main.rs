@@ -9,5 +9,6 @@ mod common;
 mod support;
 
 mod backup;
+mod cluster;
 mod several_processes;
 mod single_process;
