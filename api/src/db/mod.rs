@@ -94,7 +94,9 @@ impl DbConn {
                 Ok(value)
             }
             Err(err) => {
-                <DbConn as Connection>::TransactionManager::rollback_transaction(self)?;
+                // A rollback that fails means the connection is gone (and the transaction
+                // with it): the error that stopped the work is the one to answer with.
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(self);
                 Err(err)
             }
         }
