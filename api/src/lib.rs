@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod backup;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -34,7 +34,10 @@ enum Command {
     #[command(after_help = ENV_HELP)]
     Serve(ServeArgs),
     /// Only migrate the database.
-    Migrate(DatabaseArgs),
+    Migrate(MigrateArgs),
+    /// Copy a SQLite database to a new file while it is being served (PostgreSQL: use
+    /// pg_dump).
+    Backup(BackupArgs),
     /// Recount every campaign's coverage counters from the records; exits 1 naming each
     /// ward whose counters differ.
     Verify(DatabaseArgs),
@@ -72,6 +75,27 @@ struct DatabaseArgs {
     /// Database: sqlite://PATH, sqlite::memory: (trials only: nothing is kept) or postgres://…
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://canvass.db")]
     database_url: String,
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Run once after restoring a backup, before serving: every street's seqs jump past a
+    /// gap, so phones' cursors from before the restore start over instead of skipping.
+    #[arg(long)]
+    after_restore: bool,
+    /// How many seqs each street skips with --after-restore.
+    #[arg(long, default_value_t = canvass_api::backup::DEFAULT_SEQ_GAP, requires = "after_restore")]
+    seq_gap: i64,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The new file to write; an existing file is never overwritten.
+    path: String,
 }
 
 #[derive(Debug, Args)]
@@ -213,10 +237,27 @@ fn demo(args: DemoArgs) -> Result<(), String> {
     actix_web::rt::System::new().block_on(canvass_api::demo::run(settings, plan))
 }
 
-fn migrate(args: DatabaseArgs) -> Result<(), String> {
+fn migrate(args: MigrateArgs) -> Result<(), String> {
     init_logging(false);
-    let settings = Settings::new(database(&args.database_url)?);
-    canvass_api::startup::open_and_migrate(&settings).map(|_| ())
+    let settings = Settings::new(database(&args.database.database_url)?);
+    let db = canvass_api::startup::open_and_migrate(&settings)?;
+    if args.after_restore {
+        let mut conn = db.get().map_err(|e| e.to_string())?;
+        let moved = canvass_api::backup::after_restore(&mut conn, args.seq_gap)?;
+        println!(
+            "{moved} street(s): seqs moved {} past the restored ones",
+            args.seq_gap
+        );
+    }
+    Ok(())
+}
+
+fn backup(args: BackupArgs) -> Result<(), String> {
+    init_logging(false);
+    let target = database(&args.database.database_url)?;
+    canvass_api::backup::backup_sqlite(&target, &args.path)?;
+    println!("backed up to {}", args.path);
+    Ok(())
 }
 
 fn verify(args: DatabaseArgs) -> Result<(), String> {
@@ -249,6 +290,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Migrate(args) => migrate(args),
+        Command::Backup(args) => backup(args),
         Command::Verify(args) => verify(args),
         Command::Demo(args) => demo(args),
     };

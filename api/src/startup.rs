@@ -178,6 +178,10 @@ pub fn start(
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
 pub async fn serve(settings: Settings) -> Result<(), String> {
+    let _single_process = match &settings.database {
+        crate::db::DbTarget::SqliteFile(path) => Some(crate::db::sqlite_lock::acquire(path)?),
+        _ => None,
+    };
     let db = open_and_migrate(&settings)?;
     let state = web::Data::new(build_state(db, &settings)?);
     let (server, _) = start(&settings, state)?;

@@ -124,8 +124,10 @@ impl ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose transaction could not be closed (its server went away mid-way)
+    /// is dropped on return instead of being handed to the next request.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 

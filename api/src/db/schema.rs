@@ -61,6 +61,8 @@ diesel::table! {
         code -> Text,
         name -> Text,
         last_seq -> BigInt,
+        restored_seq -> BigInt,
+        seq_floor -> BigInt,
     }
 }
 

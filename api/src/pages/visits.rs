@@ -431,17 +431,19 @@ pub async fn review(
         // An empty note leaves the visit's note as it is.
         note: note.map(|n| Some(n.to_owned())),
     };
-    let hlc = state.tick();
-    let stamp = hlc.clone();
+    let clock = state.clone();
     let scope = viewer
         .caller
         .scope()
         .map_err(|e| PageError::from_api(lang, e))?;
     let done = state
         .db
-        .write(move |conn| service::review(conn, &scope, campaign, id, input, &stamp))
+        .write(move |conn| {
+            service::review(conn, &scope, campaign, id, input, |stored| {
+                clock.tick_above(stored)
+            })
+        })
         .await;
-    state.witness(&hlc);
     match done {
         Ok(_) => Ok(redirect(StatusCode::SEE_OTHER, &back)),
         Err(ApiError::Validation(_)) => {

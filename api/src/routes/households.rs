@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access::Endpoint;
 use crate::auth::Caller;
+use crate::db::history;
 use crate::error::ApiResult;
 use crate::http::body;
 use crate::model::HouseholdImportCounts;
@@ -33,10 +34,16 @@ pub async fn import(
         .db
         .read(move |conn| imports::plan_households(conn, &scope, &rows))
         .await?;
-    let hlc = state.tick();
+    let clock = state.clone();
     let counts = state
         .db
-        .write(move |conn| imports::write_households(conn, user, plan, &hlc))
+        .write(move |conn| {
+            // Another process may have stored newer HLCs: stamp above all of them.
+            if let Some(max) = history::max_hlc(conn)? {
+                clock.witness(&max);
+            }
+            imports::write_households(conn, user, plan, &clock.tick())
+        })
         .await?;
     Ok(HttpResponse::Ok().json(counts))
 }

@@ -317,6 +317,8 @@ pub async fn pull(
                 .filter(|k| !mine.contains(k.as_str()))
                 .cloned()
                 .collect();
+            let ids: Vec<StreetId> = buckets.iter().map(|s| s.id).collect();
+            let gaps = streets::restore_gaps(conn, &ids)?;
             let mut cursors = BTreeMap::new();
             let mut changes = Vec::new();
             let mut remaining = 0i64;
@@ -327,8 +329,13 @@ pub async fn pull(
                     .get(&street.id.to_string())
                     .copied()
                     .unwrap_or(0);
-                if cursor > street.last_seq {
-                    cursor = 0; // restored from a backup: start the bucket over
+                // A cursor the restored database never handed out comes from before a
+                // restore from a backup: start the bucket over (contract §12).
+                let in_gap = gaps
+                    .get(&street.id)
+                    .is_some_and(|(restored, floor)| cursor > *restored && cursor < *floor);
+                if cursor > street.last_seq || in_gap {
+                    cursor = 0;
                 }
                 if budget > 0 {
                     let rows =

@@ -235,12 +235,14 @@ pub async fn review(
         review: request.review,
         note: request.note,
     };
-    let hlc = state.tick();
-    let stamp = hlc.clone();
+    let clock = state.clone();
     let (visit, _) = state
         .db
-        .write(move |conn| visits::review(conn, &scope, campaign_id.into(), id, input, &stamp))
+        .write(move |conn| {
+            visits::review(conn, &scope, campaign_id.into(), id, input, |stored| {
+                clock.tick_above(stored)
+            })
+        })
         .await?;
-    state.witness(&hlc);
     Ok(HttpResponse::Ok().json(visit))
 }

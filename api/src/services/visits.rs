@@ -228,7 +228,10 @@ pub struct ReviewInput {
 }
 
 /// Verifies or rejects a visit, in the caller's write transaction: an ordinary field
-/// change stamped with `hlc` (a fresh server HLC), so phones pull it like any other.
+/// change stamped with the server HLC `stamp` returns, so phones pull it like any other.
+/// `stamp` is called under the street's lock with the largest HLC the visit holds, which
+/// no process can raise until the transaction ends: witnessing it puts the review above
+/// every HLC of the visit, whichever process stored them (contract §12).
 /// Returns the visit as it now stands and the largest HLC stored.
 pub fn review(
     conn: &mut DbConn,
@@ -236,7 +239,7 @@ pub fn review(
     campaign_id: CampaignId,
     id: RecordId,
     input: ReviewInput,
-    hlc: &Hlc,
+    stamp: impl FnOnce(Option<&Hlc>) -> Hlc,
 ) -> ApiResult<(Visit, Option<Hlc>)> {
     scope.permit(Endpoint::Review)?;
     let campaign = campaigns::load(conn, campaign_id)?;
@@ -244,6 +247,9 @@ pub fn review(
     if input.review == Review::Pending {
         return Err(ApiError::validation("review must be verified or rejected"));
     }
+    streets::lock(conn, row.street_id)?;
+    let stored = records::find(conn, id)?;
+    let hlc = &stamp(stored.as_ref().and_then(|r| r.state.max_hlc()));
     let mut fields = BTreeMap::new();
     fields.insert(
         FieldName::Review,
