@@ -97,4 +97,9 @@ fn screenshots() {
         app.base, world.campaign, world.ward1
     ));
     save("coverage-phone.png");
+    browser.goto(&format!(
+        "{}/campaigns/{}/visits?ward_id={}",
+        app.base, world.campaign, world.ward1
+    ));
+    save("visits-phone.png");
 }

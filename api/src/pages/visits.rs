@@ -325,7 +325,7 @@ fn row(
             }
             td.hide-narrow { (volunteer.map_or("—", String::as_str)) }
             td { (outcome_name(l, visit.outcome.as_deref().unwrap_or(""))) }
-            td.num { (count(visit.smartphone_users)) " / " (count(visit.app_users)) }
+            td.num data-label=(l.pick("ĐTTM / Đã cài: ", "Phones / App: ")) { (count(visit.smartphone_users)) " / " (count(visit.app_users)) }
             td {
                 span class={ "badge " (visit.review) } data-review=(visit.review) { (review_name(l, &visit.review)) }
                 @if let Some(note) = &visit.review_note { br; span.muted { (note) } }
