@@ -155,6 +155,139 @@ fn a_forged_assignment_changes_nothing(app: TestApp) {
     assert_eq!(before, after);
 }
 
+fn wrong_form_values_show_the_page_again_with_422(app: TestApp) {
+    let world = World::build(&app);
+    let visits = crate::seed::ward1_visits(&app, &world);
+    let mut web = signed_in(&app, "to.truong.1", PASSWORD);
+    let list = format!(
+        "/campaigns/{}/visits?ward_id={}",
+        world.campaign, world.ward1
+    );
+    let csrf = web.get(&list).expect(200).csrf();
+    let review = format!("/campaigns/{}/visits/{}/review", world.campaign, visits[0]);
+    let page = web
+        .post(
+            &review,
+            &[
+                ("csrf_token", &csrf),
+                ("review", "pending"),
+                ("back", &list),
+            ],
+        )
+        .expect(422);
+    assert!(
+        page.text.contains("Hãy chọn Xác nhận hoặc Từ chối"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains(&format!("data-visit-id=\"{}\"", visits[0])),
+        "the list again"
+    );
+    let long = "x".repeat(501);
+    web.post(
+        &review,
+        &[
+            ("csrf_token", &csrf),
+            ("review", "verified"),
+            ("note", &long),
+        ],
+    )
+    .expect(422);
+    let api = app
+        .get(
+            &format!(
+                "/api/v1/campaigns/{}/visits?ward_id={}",
+                world.campaign, world.ward1
+            ),
+            &world.leader1.1,
+        )
+        .expect(200)
+        .body;
+    assert!(
+        api["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["review"] == "pending"),
+        "nothing changed"
+    );
+    // A review that goes through answers 303 back to the list it came from.
+    let done = web
+        .post(
+            &review,
+            &[
+                ("csrf_token", &csrf),
+                ("review", "verified"),
+                ("back", &list),
+            ],
+        )
+        .expect(303);
+    assert_eq!(done.header("location"), Some(list.as_str()));
+
+    // A volunteer of another ward: 422 with the assignment page and a message.
+    let page = web
+        .post(
+            &format!("/campaigns/{}/assignments", world.campaign),
+            &[
+                ("csrf_token", &csrf),
+                ("street_id", &world.street2),
+                ("volunteer_id", &world.volunteer3.0),
+            ],
+        )
+        .expect(422);
+    assert!(page.text.contains("phải thuộc phường/xã"), "{}", page.text);
+    // A supervisor may not import.
+    let mut web = signed_in(&app, "gs.tinh", PASSWORD);
+    web.get("/imports").expect(403);
+}
+
+fn the_visit_list_filters_and_pages_like_the_api(app: TestApp) {
+    let world = World::build(&app);
+    let visits = crate::seed::ward1_visits(&app, &world);
+    let mut web = signed_in(&app, "to.truong.1", PASSWORD);
+    let list = format!(
+        "/campaigns/{}/visits?ward_id={}",
+        world.campaign, world.ward1
+    );
+    let page = web.get(&list).expect(200);
+    assert!(
+        page.text.contains("name=\"street_id\""),
+        "a street filter for a ward"
+    );
+    assert!(
+        page.text.contains("name=\"volunteer_id\""),
+        "a volunteer filter for a ward"
+    );
+    for id in &visits {
+        assert!(page.text.contains(id.as_str()));
+    }
+    let empty = web
+        .get(&format!("{list}&street_id={}", world.street2))
+        .expect(200);
+    assert!(!visits.iter().any(|id| empty.text.contains(id.as_str())));
+    let declined = web.get(&format!("{list}&outcome=declined")).expect(200);
+    assert!(
+        declined.text.contains(visits[2].as_str()) && !declined.text.contains(visits[0].as_str())
+    );
+    // Two a page, newest first: the third visit is on the second page.
+    let first = web.get(&format!("{list}&page_size=2")).expect(200);
+    assert!(first.text.contains(visits[2].as_str()) && first.text.contains(visits[1].as_str()));
+    assert!(!first.text.contains(visits[0].as_str()));
+    let marker = "rel=\"next\" href=\"";
+    let start = first.text.find(marker).expect("a next page link") + marker.len();
+    let end = first.text[start..].find('"').unwrap() + start;
+    let next = first.text[start..end].replace("&amp;", "&");
+    let second = web.get(&next).expect(200);
+    assert!(second.text.contains(visits[0].as_str()));
+    assert!(!second.text.contains("rel=\"next\""));
+    // A wrong filter value: the page with a message, 422, as the API's 422.
+    let wrong = web.get(&format!("{list}&outcome=maybe")).expect(422);
+    assert!(wrong.text.contains("Bộ lọc không hợp lệ"));
+    web.get(&format!("{list}&page_token=forged")).expect(422);
+}
+
 fn pages_carry_a_strict_content_security_policy(app: TestApp) {
     let mut web = Web::new(&app.base);
     for path in ["/login", "/nope"] {
@@ -288,6 +421,8 @@ crate::both_backends!(
     page_logins_count_towards_the_api_throttle,
     forms_without_the_csrf_token_are_403,
     a_forged_assignment_changes_nothing,
+    wrong_form_values_show_the_page_again_with_422,
+    the_visit_list_filters_and_pages_like_the_api,
     a_volunteer_gets_the_403_page_for_another_ward,
     pages_carry_a_strict_content_security_policy,
     an_unknown_page_is_a_404_page,

@@ -71,7 +71,21 @@ fn screenshots() {
                 )
             })
             .collect();
-        knock_all(&app, token, &world.campaign, device, &knocks);
+        let ids = knock_all(&app, token, &world.campaign, device, &knocks);
+        if device == "phone-lan" {
+            // The leader has reviewed the latest two: one verified, one rejected.
+            for (id, review, note) in [
+                (&ids[count - 1], "verified", "Đã gọi lại xác nhận"),
+                (&ids[count - 2], "rejected", "Nhà bỏ trống"),
+            ] {
+                app.post(
+                    &format!("/api/v1/campaigns/{}/visits/{id}/review", world.campaign),
+                    &world.leader1.1,
+                    &serde_json::json!({"review": review, "note": note}),
+                )
+                .expect(200);
+            }
+        }
     }
     std::fs::create_dir_all(docs_dir()).unwrap();
     let save = |name: &str| {
@@ -97,4 +111,9 @@ fn screenshots() {
         app.base, world.campaign, world.ward1
     ));
     save("coverage-phone.png");
+    browser.goto(&format!(
+        "{}/campaigns/{}/visits?ward_id={}",
+        app.base, world.campaign, world.ward1
+    ));
+    save("visits-phone.png");
 }

@@ -37,6 +37,9 @@ struct VisitsView {
     streets: HashMap<StreetId, (String, String)>,
     volunteers: HashMap<UserId, String>,
     ward_name: Option<String>,
+    /// A ward's streets and volunteers, to filter by (empty without a ward filter).
+    ward_streets: Vec<(StreetId, String)>,
+    ward_volunteers: Vec<(UserId, String)>,
 }
 
 fn load(
@@ -73,16 +76,35 @@ fn load(
             }
         }
     }
-    let ward_name = match filters.ward {
-        Some(ward) => areas::find(conn, ward)?.map(|a| a.name),
+    // The visit page has judged the ward against the scope already.
+    let ward = match filters.ward {
+        Some(ward) => areas::find(conn, ward)?,
         None => None,
     };
+    let ward_name = ward.as_ref().map(|a| a.name.clone());
+    let (mut ward_streets, mut ward_volunteers) = (Vec::new(), Vec::new());
+    if let Some(ward) = ward.filter(|a| a.level == crate::model::Level::Ward) {
+        ward_streets = streets::in_ward(conn, ward.id)?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        ward_streets.sort_by(|a, b| a.1.cmp(&b.1));
+        if scope.own_records().is_none() {
+            ward_volunteers =
+                users::list(conn, Some(sync_protocol::Role::Volunteer), Some(&[ward.id]))?
+                    .into_iter()
+                    .map(|u| (u.id, u.display_name))
+                    .collect();
+        }
+    }
     Ok(VisitsView {
         campaign,
         list,
         streets,
         volunteers,
         ward_name,
+        ward_streets,
+        ward_volunteers,
     })
 }
 
@@ -239,10 +261,34 @@ fn render(viewer: &Viewer, view: &VisitsView, query: &VisitQuery, message: Optio
             p.error role="alert" { (message) }
         }
         form.filters method="get" action={ "/campaigns/" (cid) "/visits" } {
-            @for (name, value) in [("ward_id", &query.ward_id), ("street_id", &query.street_id),
-                                   ("volunteer_id", &query.volunteer_id), ("page_size", &query.page_size)] {
-                @if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            @for (name, value, shown) in [("ward_id", &query.ward_id, false),
+                                   ("street_id", &query.street_id, !view.ward_streets.is_empty()),
+                                   ("volunteer_id", &query.volunteer_id, !view.ward_volunteers.is_empty()),
+                                   ("page_size", &query.page_size, false)] {
+                @if let Some(value) = value.as_deref().filter(|v| !v.is_empty() && !shown) {
                     input type="hidden" name=(name) value=(value);
+                }
+            }
+            @if !view.ward_streets.is_empty() {
+                label {
+                    (l.pick("Tuyến đường", "Street"))
+                    select name="street_id" data-autosubmit {
+                        option value="" { (l.pick("Tất cả", "All")) }
+                        @for (id, name) in &view.ward_streets {
+                            option value=(id) selected[query.street_id.as_deref() == Some(id.to_string().as_str())] { (name) }
+                        }
+                    }
+                }
+            }
+            @if !view.ward_volunteers.is_empty() {
+                label {
+                    (l.pick("Tình nguyện viên", "Volunteer"))
+                    select name="volunteer_id" data-autosubmit {
+                        option value="" { (l.pick("Tất cả", "All")) }
+                        @for (id, name) in &view.ward_volunteers {
+                            option value=(id) selected[query.volunteer_id.as_deref() == Some(id.to_string().as_str())] { (name) }
+                        }
+                    }
                 }
             }
             label {
@@ -325,7 +371,7 @@ fn row(
             }
             td.hide-narrow { (volunteer.map_or("—", String::as_str)) }
             td { (outcome_name(l, visit.outcome.as_deref().unwrap_or(""))) }
-            td.num { (count(visit.smartphone_users)) " / " (count(visit.app_users)) }
+            td.num data-label=(l.pick("ĐTTM / Đã cài: ", "Phones / App: ")) { (count(visit.smartphone_users)) " / " (count(visit.app_users)) }
             td {
                 span class={ "badge " (visit.review) } data-review=(visit.review) { (review_name(l, &visit.review)) }
                 @if let Some(note) = &visit.review_note { br; span.muted { (note) } }
