@@ -1,0 +1,296 @@
+//! The runs, and the table they print.
+
+use std::time::Duration;
+
+use crate::backend::{Backend, Database};
+use crate::fleet::{FleetPlan, PHONES_PER_VOLUNTEER};
+use crate::limit::Keys;
+use crate::server::{canvass_binary, verify, Server};
+use crate::world::Plan;
+use crate::{coverage, fleet, ingest, limit, peer, pull, world, BenchError};
+
+/// The sizes of one run.
+struct Sizes {
+    ingest: Plan,
+    edits_each: usize,
+    pull_small: (Plan, u32),
+    pull_large: (Plan, u32),
+    coverage: (usize, usize, usize),
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Sizes {
+        if quick {
+            return Sizes {
+                ingest: Plan {
+                    volunteers: 4,
+                    streets_each: 2,
+                    households_per_street: 250,
+                },
+                edits_each: 500,
+                pull_small: (
+                    Plan {
+                        volunteers: 2,
+                        streets_each: 2,
+                        households_per_street: 600,
+                    },
+                    1,
+                ),
+                pull_large: (
+                    Plan {
+                        volunteers: 2,
+                        streets_each: 2,
+                        households_per_street: 600,
+                    },
+                    4,
+                ),
+                coverage: (1, 1, 10),
+            };
+        }
+        Sizes {
+            // 40,000 households, one new visit each, from 4 phones.
+            ingest: Plan {
+                volunteers: 4,
+                streets_each: 10,
+                households_per_street: 1_000,
+            },
+            edits_each: 10_000,
+            // 10,000 visits, and 1,000,000 visits (100,000 households visited ten times).
+            pull_small: (
+                Plan {
+                    volunteers: 4,
+                    streets_each: 5,
+                    households_per_street: 500,
+                },
+                1,
+            ),
+            pull_large: (
+                Plan {
+                    volunteers: 4,
+                    streets_each: 25,
+                    households_per_street: 1_000,
+                },
+                10,
+            ),
+            // 21,228 streets, 212,280 households, a visit to one in three.
+            coverage: (2, 10, 3),
+        }
+    }
+
+    fn visits(&self) -> usize {
+        let p = self.ingest;
+        p.volunteers * p.streets_each * p.households_per_street
+    }
+}
+
+fn per_second(rate: f64) -> String {
+    format!("{rate:>12.0}")
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:>9.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores, {model}")
+}
+
+/// Runs every measurement on `backends` and prints the table.
+pub fn run(backends: &[Backend], quick: bool) -> Result<(), BenchError> {
+    let sizes = Sizes::new(quick);
+    let binary = canvass_binary()?;
+    println!(
+        "canvass-bench on {}{}",
+        machine(),
+        if quick {
+            " (quick: figures mean nothing)"
+        } else {
+            ""
+        }
+    );
+    let peer_rate = match peer::find() {
+        Some(path) => {
+            let per_client = sizes.visits() / 4;
+            let rate = peer::measure(&path, 4, per_client, ingest::PUSH_BATCH)?;
+            println!("peer       pouchdb-server _bulk_docs, 4 clients × {per_client} docs in batches of 500: {rate:.0} docs/s");
+            Some(rate)
+        }
+        None => {
+            println!("peer       pouchdb-server is not installed (npm install --prefix target/peer pouchdb-server): no peer figures");
+            None
+        }
+    };
+    for backend in backends {
+        println!();
+        println!("== {} ==", backend.name());
+        let limits = Database::create(*backend)?;
+        let limit_v7 = limit::measure(&limits, sizes.visits(), Keys::TimeOrdered)?;
+        let limit_v4 = limit::measure(&limits, sizes.visits(), Keys::Random)?;
+        drop(limits);
+        println!(
+            "limit      raw upsert, UUIDv7 keys  {} rows/s",
+            per_second(limit_v7)
+        );
+        println!(
+            "limit      raw upsert, random keys  {} rows/s   (v7/random {:.2})",
+            per_second(limit_v4),
+            limit_v7 / limit_v4
+        );
+
+        let database = Database::create(*backend)?;
+        let server = Server::start(&binary, &database)?;
+        let built = world::build(&server.base, sizes.ingest)?;
+        let phones = ingest::phones(&server.base, &built)?;
+        let (phones, ingest_rate) = ingest::push_new_visits(phones, &built, 1)?;
+        println!(
+            "ingest     {} new visits, {} phones, batches of 500 {} changes/s   ingest/limit {:.2}{}",
+            sizes.visits(),
+            phones.len(),
+            per_second(ingest_rate),
+            ingest_rate / limit_v7,
+            peer_rate.map_or(String::new(), |p| format!("   canvass/peer {:.2}", ingest_rate / p))
+        );
+        let (_, edit_rate) = ingest::push_edits(phones, built.campaign, sizes.edits_each, 1)?;
+        println!(
+            "edits      2–3 fields of existing visits  {} changes/s   edits/limit {:.2}",
+            per_second(edit_rate),
+            edit_rate / limit_v7
+        );
+        drop(server);
+        check(&binary, &database)?;
+        drop(database);
+
+        let (small, small_full, _) = pull_run(&binary, *backend, sizes.pull_small)?;
+        let (large, large_full, rss) = pull_run(&binary, *backend, sizes.pull_large)?;
+        let count = |(p, v): (Plan, u32)| {
+            p.volunteers * p.streets_each * p.households_per_street * v as usize
+        };
+        println!(
+            "pull       {} changed of {} visits {}   of {} visits {}   ratio {:.2}",
+            pull::CHANGED,
+            count(sizes.pull_small),
+            ms(small),
+            count(sizes.pull_large),
+            ms(large),
+            large.as_secs_f64() / small.as_secs_f64()
+        );
+        println!(
+            "pull       a new phone's first pull of its share: {} and {}",
+            ms(small_full),
+            ms(large_full)
+        );
+        println!(
+            "memory     server peak RSS with {} visits: {:.0} MiB",
+            count(sizes.pull_large),
+            rss as f64 / 1024.0 / 1024.0
+        );
+
+        let database = Database::create(*backend)?;
+        let server = Server::start(&binary, &database)?;
+        let (streets, houses, every) = sizes.coverage;
+        let figures = coverage::measure(&binary, &database, &server, streets, houses, every)?;
+        println!(
+            "coverage   63 provinces, 10,614 wards, {} visits: one province p50 {} p99 {}; national {}   recount {}   national/recount {:.4}",
+            figures.visits,
+            ms(figures.read_p50),
+            ms(figures.read_p99),
+            ms(figures.national),
+            ms(figures.recount),
+            figures.national.as_secs_f64() / figures.recount.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// A database of `plan` with `visits_each` visits per household: the pull cost of 1,000
+/// changed records, a full first pull, and the server's peak RSS.
+fn pull_run(
+    binary: &std::path::Path,
+    backend: Backend,
+    (plan, visits_each): (Plan, u32),
+) -> Result<(Duration, Duration, u64), BenchError> {
+    let database = Database::create(backend)?;
+    let server = Server::start(binary, &database)?;
+    let built = world::build(&server.base, plan)?;
+    let phones = ingest::phones(&server.base, &built)?;
+    let (mut phones, _) = ingest::push_new_visits(phones, &built, visits_each)?;
+    let (cost, full) = pull::measure(&server.base, &built, &mut phones[0])?;
+    let rss = server.peak_rss().unwrap_or(0);
+    drop(server);
+    check(binary, &database)?;
+    Ok((cost, full, rss))
+}
+
+fn check(binary: &std::path::Path, database: &Database) -> Result<(), BenchError> {
+    let (clean, _) = verify(binary, database)?;
+    if clean {
+        Ok(())
+    } else {
+        Err(BenchError::Setup(
+            "canvass verify found counters off a recount".into(),
+        ))
+    }
+}
+
+/// Runs the fleet simulator on each backend.
+pub fn fleet(
+    backends: &[Backend],
+    phones: usize,
+    rounds: u32,
+    seed: u64,
+) -> Result<(), BenchError> {
+    let binary = canvass_binary()?;
+    for backend in backends {
+        let database = Database::create(*backend)?;
+        let server = Server::start(&binary, &database)?;
+        let plan = Plan {
+            volunteers: phones.div_ceil(PHONES_PER_VOLUNTEER).max(1),
+            streets_each: 2,
+            households_per_street: 25,
+        };
+        let built = world::build(&server.base, plan)?;
+        let report = fleet::run(
+            &server.base,
+            &built,
+            FleetPlan {
+                rounds,
+                threads: 8,
+                seed,
+            },
+        )?;
+        drop(server);
+        let (clean, _) = verify(&binary, &database)?;
+        let [p50, p90, p99, max] = report.latency;
+        println!(
+            "fleet {}: {} phones, {} rounds, {} syncs in {:.1} s; sync latency p50 {} p90 {} p99 {} max {}; {} answers lost, {} stale pushes delivered late; replicas converged; canvass verify {}",
+            backend.name(),
+            report.phones,
+            rounds,
+            report.syncs,
+            report.wall.as_secs_f64(),
+            ms(p50).trim(),
+            ms(p90).trim(),
+            ms(p99).trim(),
+            ms(max).trim(),
+            report.lost_answers,
+            report.stale_redeliveries,
+            if clean { "clean" } else { "FOUND MISMATCHES" }
+        );
+        if !clean {
+            return Err(BenchError::Setup(
+                "canvass verify found counters off a recount".into(),
+            ));
+        }
+    }
+    Ok(())
+}
