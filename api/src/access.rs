@@ -1,7 +1,10 @@
-//! The role table of contract section 11, in one place. Handlers ask [`grant`] before they
+//! The role table of contract section 11, in one place. Handlers ask [`permit`] before they
 //! look at ids or bodies, so a request is judged 401 → 403 (role) → 404 → 403 (scope) → body.
 
 use sync_protocol::Role;
+
+use crate::db::users::role_text;
+use crate::error::{ApiError, ApiResult};
 
 /// Every guarded endpoint of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,6 +85,17 @@ pub fn grant(endpoint: Endpoint, role: Role) -> Grant {
         (E::Push | E::Pull, Role::Volunteer) => OwnRecords,
         (E::ReadCoverage, Role::Volunteer) => OwnArea,
         _ => Denied,
+    }
+}
+
+/// [`grant`] as an answer: 403 when denied, how far the role reaches otherwise.
+pub fn permit(endpoint: Endpoint, role: Role) -> ApiResult<Grant> {
+    match grant(endpoint, role) {
+        Grant::Denied => Err(ApiError::forbidden(format!(
+            "a {} may not do this",
+            role_text(role)
+        ))),
+        granted => Ok(granted),
     }
 }
 

@@ -55,7 +55,7 @@ pub enum ApiError {
     /// Body with a content type this endpoint does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// A bug or an unavailable database; details are logged, never sent.
+    /// A bug; details are logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -116,6 +116,23 @@ impl ApiError {
         ApiError::Internal(err.to_string())
     }
 }
+
+/// Every `code` a problem body can carry (contract section 2).
+pub const PROBLEM_CODES: &[&str] = &[
+    "invalid_json",
+    "validation",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "payload_too_large",
+    "rate_limited",
+    "method_not_allowed",
+    "unsupported_media_type",
+    "request_timeout",
+    "unavailable",
+    "internal",
+];
 
 /// The problem+json body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -196,14 +213,50 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 ApiError::Conflict(format!("already exists: {}", info.message()))
             }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                database_out_of_reach(info.message())
+            }
+            Error::DatabaseError(_, info) if is_transient(info.message()) => {
+                database_out_of_reach(info.message())
+            }
             other => ApiError::internal(other),
         }
     }
 }
 
+/// Whether a database error means "not now" rather than "never": a lock not granted in
+/// time (SQLite's busy timeout, PostgreSQL's `lock_timeout`) or a connection that died
+/// under the query. Retrying the request later can succeed, and nothing of it was applied
+/// (the transaction rolled back).
+fn is_transient(message: &str) -> bool {
+    const MARKERS: [&str; 8] = [
+        "database is locked",
+        "database is busy",
+        "database table is locked",
+        "lock timeout",
+        "server closed the connection",
+        "no connection to the server",
+        "terminating connection",
+        "could not connect to server",
+    ];
+    MARKERS.iter().any(|marker| message.contains(marker))
+}
+
+fn database_out_of_reach(message: &str) -> ApiError {
+    tracing::warn!(error = %message, "database busy or out of reach");
+    ApiError::unavailable(
+        "the database is busy or out of reach; retry later",
+        crate::db::pool::RETRY_AFTER_SECS,
+    )
+}
+
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
-        ApiError::internal(format!("database pool: {err}"))
+        tracing::warn!(error = %err, "no database connection in time");
+        ApiError::unavailable(
+            "the database is busy or out of reach; retry later",
+            crate::db::pool::RETRY_AFTER_SECS,
+        )
     }
 }
 

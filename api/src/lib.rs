@@ -3,12 +3,16 @@
 
 pub mod access;
 pub mod auth;
+pub mod backup;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod model;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
+pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod state;

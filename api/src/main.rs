@@ -1,4 +1,4 @@
-//! The `canvass` command: `serve`, `migrate`, `verify`.
+//! The `canvass` command: `serve`, `migrate`, `verify`, `demo`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -34,10 +34,40 @@ enum Command {
     #[command(after_help = ENV_HELP)]
     Serve(ServeArgs),
     /// Only migrate the database.
-    Migrate(DatabaseArgs),
+    Migrate(MigrateArgs),
+    /// Copy a SQLite database to a new file while it is being served (PostgreSQL: use
+    /// pg_dump).
+    Backup(BackupArgs),
     /// Recount every campaign's coverage counters from the records; exits 1 naming each
     /// ward whose counters differ.
     Verify(DatabaseArgs),
+    /// Build a living demo campaign in a fresh database (the 91 wards of Bình Dương, streets,
+    /// households, users of every role, four days of visits synced by simulated phones),
+    /// then serve it and print the logins.
+    #[command(after_help = DEMO_ENV_HELP)]
+    Demo(DemoArgs),
+}
+
+const DEMO_ENV_HELP: &str = "\
+The demo password, shared by every demo login, is CANVASS_ADMIN_PASSWORD when set, else
+random; either way it is printed with the logins. The other variables of `serve` apply.";
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// A fresh, empty database: sqlite://PATH or postgres://… (default: a new SQLite file in
+    /// a temporary folder). DATABASE_URL is deliberately not read: the demo never fills a
+    /// database by accident.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// How much to generate: small, normal (a few hundred households per ward), large, or a
+    /// factor such as 0.5.
+    #[arg(long, default_value = "normal")]
+    scale: canvass_api::demo::Scale,
+    /// Seed of the generated streets, households and visits (same seed, same world).
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -48,9 +78,37 @@ struct DatabaseArgs {
 }
 
 #[derive(Debug, Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Run once after restoring a backup, before serving: every street's seqs jump past a
+    /// gap, so phones' cursors from before the restore start over instead of skipping.
+    #[arg(long)]
+    after_restore: bool,
+    /// How many seqs each street skips with --after-restore.
+    #[arg(long, default_value_t = canvass_api::backup::DEFAULT_SEQ_GAP, requires = "after_restore")]
+    seq_gap: i64,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The new file to write; an existing file is never overwritten.
+    path: String,
+}
+
+#[derive(Debug, Args)]
 struct ServeArgs {
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// The flags of a serving process, shared by `serve` and `demo`.
+#[derive(Debug, Args)]
+struct ServerArgs {
     /// Address and port to listen on (port 0 picks a free one and prints it).
     #[arg(long, env = "CANVASS_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
@@ -75,7 +133,7 @@ struct ServeArgs {
     #[arg(long, env = "CANVASS_CLIENT_TIMEOUT_SECS", default_value_t = 10)]
     client_timeout_secs: u64,
     /// Seconds a JSON body may take to arrive once its head has (CSV imports: ten times as
-    /// long); a client that trickles its body is answered 400 and dropped.
+    /// long); a client that trickles its body is answered 408 `request_timeout` and dropped.
     #[arg(long, env = "CANVASS_BODY_TIMEOUT_SECS", default_value_t = 60)]
     body_timeout_secs: u64,
     /// Seconds shutdown waits for in-flight requests.
@@ -87,6 +145,10 @@ struct ServeArgs {
     /// Log lines as JSON.
     #[arg(long, env = "CANVASS_LOG_JSON")]
     log_json: bool,
+    /// Mark the dashboard's cookies `Secure` (turn on when users reach it over HTTPS).
+    #[arg(long, env = "CANVASS_COOKIE_SECURE", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    cookie_secure: bool,
 }
 
 fn database(url: &str) -> Result<DbTarget, String> {
@@ -115,9 +177,9 @@ fn init_logging(json: bool) {
     }
 }
 
-fn serve(args: ServeArgs) -> Result<(), String> {
-    init_logging(args.log_json);
-    let mut settings = Settings::new(database(&args.database.database_url)?);
+/// Settings from the server flags and the environment.
+fn settings(args: ServerArgs, database: DbTarget) -> Result<Settings, String> {
+    let mut settings = Settings::new(database);
     settings.bind = args.bind;
     settings.pool_size = args.pool_size;
     settings.workers = args.workers;
@@ -133,6 +195,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     settings.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
     settings.access_token_ttl = Duration::from_secs(args.access_token_secs.max(1));
     settings.json_logs = args.log_json;
+    settings.cookie_secure = args.cookie_secure;
     settings.jwt_secret = env_secret("CANVASS_JWT_SECRET");
     settings.admin_password = env_secret("CANVASS_ADMIN_PASSWORD");
     if let Ok(text) = std::env::var("CANVASS_REFRESH_GRACE_SECS") {
@@ -146,13 +209,55 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             settings.admin_username = name;
         }
     }
+    Ok(settings)
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logging(args.server.log_json);
+    let settings = settings(args.server, database(&args.database.database_url)?)?;
     actix_web::rt::System::new().block_on(canvass_api::startup::serve(settings))
 }
 
-fn migrate(args: DatabaseArgs) -> Result<(), String> {
+fn demo(args: DemoArgs) -> Result<(), String> {
+    init_logging(args.server.log_json);
+    let (database, kept_in) = match &args.database_url {
+        Some(url) => (database(url)?, None),
+        None => {
+            let folder = canvass_api::demo::temp_folder()?;
+            let url = format!("sqlite://{}", folder.join("canvass-demo.db").display());
+            (database(&url)?, Some(folder))
+        }
+    };
+    let settings = settings(args.server, database)?;
+    let plan = canvass_api::demo::Plan {
+        scale: args.scale,
+        seed: args.seed,
+        kept_in,
+    };
+    actix_web::rt::System::new().block_on(canvass_api::demo::run(settings, plan))
+}
+
+fn migrate(args: MigrateArgs) -> Result<(), String> {
     init_logging(false);
-    let settings = Settings::new(database(&args.database_url)?);
-    canvass_api::startup::open_and_migrate(&settings).map(|_| ())
+    let settings = Settings::new(database(&args.database.database_url)?);
+    let db = canvass_api::startup::open_and_migrate(&settings)?;
+    if args.after_restore {
+        let mut conn = db.get().map_err(|e| e.to_string())?;
+        let moved = canvass_api::backup::after_restore(&mut conn, args.seq_gap)?;
+        println!(
+            "{moved} street(s): seqs moved {} past the restored ones",
+            args.seq_gap
+        );
+    }
+    Ok(())
+}
+
+fn backup(args: BackupArgs) -> Result<(), String> {
+    init_logging(false);
+    let target = database(&args.database.database_url)?;
+    canvass_api::backup::backup_sqlite(&target, &args.path)?;
+    println!("backed up to {}", args.path);
+    Ok(())
 }
 
 fn verify(args: DatabaseArgs) -> Result<(), String> {
@@ -185,7 +290,9 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Migrate(args) => migrate(args),
+        Command::Backup(args) => backup(args),
         Command::Verify(args) => verify(args),
+        Command::Demo(args) => demo(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

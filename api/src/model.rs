@@ -2,6 +2,7 @@
 //! typed ids that `db/` decodes stored rows into.
 
 mod ids;
+mod wire_enums;
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub use ids::{AreaId, AssignmentId, CampaignId, RecordId, StreetId, UserId};
+pub use wire_enums::{OutcomeName, ReviewName, RoleName, Verdict};
 
 /// `User` of section 4.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -22,8 +24,8 @@ pub struct User {
     pub username: String,
     /// Name shown to people.
     pub display_name: String,
-    /// `admin`, `supervisor`, `ward_leader` or `volunteer`.
-    #[schema(value_type = String)]
+    /// Role.
+    #[schema(value_type = RoleName)]
     pub role: Role,
     /// The user's scope; null for admins.
     pub area_id: Option<Uuid>,

@@ -46,6 +46,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// Log lines as JSON instead of text.
     pub json_logs: bool,
+    /// Dashboard cookies carry `Secure` (the server is reached over HTTPS).
+    pub cookie_secure: bool,
 }
 
 impl Settings {
@@ -70,6 +72,7 @@ impl Settings {
             body_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
             json_logs: false,
+            cookie_secure: false,
         }
     }
 }

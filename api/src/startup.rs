@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use actix_web::middleware::{from_fn, Condition, ErrorHandlers};
+use actix_web::middleware::{from_fn, Compress, Condition, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use base64::Engine;
 use rand::RngCore;
@@ -18,7 +18,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{password, username};
 use crate::db::{history, server_settings, users, Db, DbConn};
 use crate::http::metrics::Metrics;
-use crate::http::{observe, problems};
+use crate::http::{compression, observe, problems};
 use crate::model::UserId;
 use crate::settings::Settings;
 use crate::state::{now_ms_i64, AppState, SERVER_NODE};
@@ -138,15 +138,21 @@ fn cors(settings: &Settings) -> actix_cors::Cors {
     cors
 }
 
-/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
-pub async fn serve(settings: Settings) -> Result<(), String> {
-    let db = open_and_migrate(&settings)?;
-    let state = web::Data::new(build_state(db, &settings)?);
+/// Binds the HTTP server on `settings.bind` with `state` and starts it; the returned
+/// server runs until it is stopped or receives SIGINT/SIGTERM once awaited.
+pub fn start(
+    settings: &Settings,
+    state: web::Data<AppState>,
+) -> Result<(actix_web::dev::Server, Vec<std::net::SocketAddr>), String> {
     let cors_settings = settings.clone();
+    let cookie_secure = web::Data::new(crate::pages::session::CookieSecure(settings.cookie_secure));
     let mut server = HttpServer::new(move || {
         let cors_on = !cors_settings.cors_origins.is_empty();
         App::new()
             .app_data(state.clone())
+            .app_data(cookie_secure.clone())
+            .wrap(from_fn(compression::leave_plain))
+            .wrap(Compress::default())
             .wrap(ErrorHandlers::new().default_handler(problems::to_problem))
             .wrap(Condition::new(cors_on, cors(&cors_settings)))
             .wrap(from_fn(observe::observe))
@@ -162,11 +168,24 @@ pub async fn serve(settings: Settings) -> Result<(), String> {
     let server = server
         .bind(&settings.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
-    for addr in server.addrs() {
+    let addrs = server.addrs();
+    for addr in &addrs {
         tracing::info!(%addr, "listening");
         eprintln!("canvass listening on http://{addr}");
     }
-    server.run().await.map_err(|e| e.to_string())?;
+    Ok((server.run(), addrs))
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+pub async fn serve(settings: Settings) -> Result<(), String> {
+    let _single_process = match &settings.database {
+        crate::db::DbTarget::SqliteFile(path) => Some(crate::db::sqlite_lock::acquire(path)?),
+        _ => None,
+    };
+    let db = open_and_migrate(&settings)?;
+    let state = web::Data::new(build_state(db, &settings)?);
+    let (server, _) = start(&settings, state)?;
+    server.await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -48,6 +48,16 @@ impl AppState {
         clock.tick(now_ms())
     }
 
+    /// A new server HLC above `stored` as well as everything this process stored or saw:
+    /// for stamping a record whose HLCs another process may have written.
+    pub fn tick_above(&self, stored: Option<&Hlc>) -> Hlc {
+        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(stored) = stored {
+            clock.witness(stored);
+        }
+        clock.tick(now_ms())
+    }
+
     /// Raises the server clock above HLCs just stored.
     pub fn witness(&self, hlc: &Hlc) {
         let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());

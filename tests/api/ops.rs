@@ -161,9 +161,69 @@ fn the_docs_page_and_its_assets_load_without_a_token(app: TestApp) {
     }
 }
 
+/// Every series of `canvass_http_requests_total`.
+fn series(metrics: &str) -> Vec<String> {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("canvass_http_requests_total{"))
+        .map(|line| {
+            line.rsplit_once(' ')
+                .map_or(line, |(labels, _)| labels)
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Sends a request line of the client's own making on a connection of its own.
+fn raw_request(app: &TestApp, method: &str, path: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(app.server.bind()).unwrap();
+    stream
+        .write_all(
+            format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 4"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+/// 300 requests with made-up methods and paths must not add a series each (issue: 46 MB of
+/// metrics): the labels are bounded to known methods, route patterns and statuses.
+fn made_up_methods_and_paths_add_no_metrics_series(app: TestApp) {
+    // Every series these requests can touch exists once before the count is taken.
+    raw_request(&app, "BREW", "/made-up");
+    raw_request(&app, "BREW", "/api/v1/me");
+    get_without_token(&app, "/made-up").expect(404);
+    get_without_token(&app, "/metrics").expect(200);
+    let before = series(&get_without_token(&app, "/metrics").expect(200).text);
+    for n in 0..100 {
+        raw_request(&app, &format!("BREW{n}"), &format!("/made-up/{n}"));
+        raw_request(&app, &format!("X-{n}"), "/api/v1/me");
+        get_without_token(&app, &format!("/api/v1/no-such-thing-{n}")).expect(404);
+    }
+    let text = get_without_token(&app, "/metrics").expect(200).text;
+    let after = series(&text);
+    let added: Vec<&String> = after.iter().filter(|s| !before.contains(s)).collect();
+    assert!(added.is_empty(), "new series: {added:?}");
+    assert!(!text.contains("BREW"), "a made-up method became a label");
+    assert!(
+        !text.contains("no-such-thing"),
+        "a made-up path became a label"
+    );
+}
+
 crate::both_backends!(
     healthz_and_readyz_answer_200_without_a_token,
     metrics_count_requests_by_route_and_status,
+    made_up_methods_and_paths_add_no_metrics_series,
     the_openapi_document_is_openapi_3_and_lists_every_path,
     the_docs_page_and_its_assets_load_without_a_token,
 );

@@ -236,6 +236,15 @@ fn a_patch_disables_and_enables_a_user(app: TestApp) {
     app.login("tnv.hoa", PASSWORD);
 }
 
+fn a_user_cannot_disable_itself(app: TestApp) {
+    let me = app.get("/api/v1/me", &app.admin).expect(200);
+    let path = format!("/api/v1/users/{}", me.body["id"].as_str().unwrap());
+    app.patch(&path, &app.admin, &json!({"disabled": true}))
+        .expect_problem(422, "validation");
+    let me = app.get("/api/v1/me", &app.admin).expect(200);
+    assert_eq!(me.body["disabled"], json!(false), "nothing changed");
+}
+
 fn an_empty_patch_changes_nothing_and_a_bad_one_is_422(app: TestApp) {
     let world = World::build(&app);
     let path = format!("/api/v1/users/{}", world.volunteer1.0);
@@ -340,6 +349,7 @@ crate::both_backends!(
     a_patch_changes_the_display_name,
     a_patch_changes_the_password_and_the_old_one_stops_working,
     a_patch_disables_and_enables_a_user,
+    a_user_cannot_disable_itself,
     an_empty_patch_changes_nothing_and_a_bad_one_is_422,
     patching_an_unknown_or_malformed_user_id_is_404,
 );

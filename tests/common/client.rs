@@ -165,6 +165,29 @@ impl TestApp {
         })
     }
 
+    /// [`TestApp::send`] on a connection of its own. Threads that hammer the server use it:
+    /// a pooled keep-alive connection may be closed by the server just as it is reused.
+    pub fn send_once(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Resp {
+        let mut request = agent().request(method, &self.url(path));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        if let Some(content_type) = content_type {
+            request = request.set("Content-Type", content_type);
+        }
+        to_resp(match body {
+            Some(body) => request.send_bytes(body),
+            None => request.call(),
+        })
+    }
+
     /// GET with a token.
     pub fn get(&self, path: &str, token: &str) -> Resp {
         self.send("GET", path, Some(token), None, None)

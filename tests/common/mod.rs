@@ -158,6 +158,11 @@ impl Server {
 
     /// Starts on a given bind address (a restart keeps its port).
     pub fn start_on(db: &TestDb, bind: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_url(&db.url(), bind, env)
+    }
+
+    /// Starts on a database URL of the test's own making (e.g. through a relay).
+    pub fn start_url(url: &str, bind: &str, env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_canvass"));
         command
             .args([
@@ -165,7 +170,7 @@ impl Server {
                 "--bind",
                 bind,
                 "--database-url",
-                &db.url(),
+                url,
                 "--pool-size",
                 "8",
             ])

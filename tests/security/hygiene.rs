@@ -146,10 +146,11 @@ fn a_client_that_trickles_its_body_is_answered_and_dropped(backend: Backend) {
         "a trickled body held the request open"
     );
     assert!(
-        text.starts_with("HTTP/1.1 400"),
+        text.starts_with("HTTP/1.1 408"),
         "unexpected answer: {text}"
     );
-    assert!(text.contains("invalid_json"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+    assert!(text.contains("\"code\":\"request_timeout\""), "{text}");
     assert_eq!(app.get("/healthz", "").status, 200);
 }
 

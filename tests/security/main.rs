@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod availability;
 mod hostile;
 mod hygiene;
 mod logins;

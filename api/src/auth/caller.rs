@@ -7,10 +7,11 @@ use actix_web::{web, FromRequest, HttpRequest};
 use sync_protocol::Role;
 use uuid::Uuid;
 
-use crate::access::{grant, Endpoint, Grant};
-use crate::db::{areas, users, DbConn};
+use crate::access::{permit, Endpoint, Grant};
+use crate::db::users;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{AreaId, UserId};
+use crate::services::Scope;
 use crate::state::AppState;
 
 /// An authenticated, enabled user.
@@ -32,33 +33,12 @@ impl Caller {
 
     /// 403 unless the role may call `endpoint` at all; returns how far it may reach.
     pub fn permit(&self, endpoint: Endpoint) -> ApiResult<Grant> {
-        match grant(endpoint, self.role) {
-            Grant::Denied => Err(ApiError::forbidden(format!(
-                "a {} may not do this",
-                users::role_text(self.role)
-            ))),
-            granted => Ok(granted),
-        }
+        permit(endpoint, self.role)
     }
 
-    /// Whether `area_id` lies in the caller's subtree (admins: everywhere).
-    pub fn covers_area(&self, conn: &mut DbConn, area_id: AreaId) -> ApiResult<bool> {
-        if self.role == Role::Admin {
-            return Ok(true);
-        }
-        match self.area_id() {
-            Some(own) => Ok(areas::is_within(conn, area_id, own)?),
-            None => Ok(false),
-        }
-    }
-
-    /// 403 unless `area_id` lies in the caller's subtree.
-    pub fn require_area(&self, conn: &mut DbConn, area_id: AreaId) -> ApiResult<()> {
-        if self.covers_area(conn, area_id)? {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden("outside your area"))
-        }
+    /// How far the caller reaches, for the services to take.
+    pub fn scope(&self) -> ApiResult<Scope> {
+        Scope::of(&self.user)
     }
 }
 

@@ -165,8 +165,10 @@ pub fn end_login(conn: &mut DbConn, user_id: UserId, presented: &str) -> ApiResu
     Ok(())
 }
 
-/// Ends every login of a user: all its refresh tokens stop working for good.
+/// Ends every login of a user: all its refresh tokens stop working for good, and its
+/// dashboard sessions end.
 pub fn end_all(conn: &mut DbConn, user_id: UserId) -> ApiResult<()> {
     tokens::revoke_user(conn, user_id)?;
+    crate::db::web_sessions::end_user(conn, user_id)?;
     Ok(())
 }

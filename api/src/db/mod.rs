@@ -28,10 +28,12 @@ pub mod progress_visits;
 pub mod records;
 pub mod schema;
 pub mod server_settings;
+pub mod sqlite_lock;
 pub mod streets;
 pub mod tokens;
 pub mod users;
 pub mod visit_list;
+pub mod web_sessions;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
@@ -47,6 +49,9 @@ pub enum DbConn {
     /// The scale backend.
     Pg(diesel::PgConnection),
 }
+
+/// The PostgreSQL advisory lock key held while migrating ("canvass" in ASCII, then 1).
+const MIGRATION_LOCK_KEY: i64 = 0x6361_6e76_6173_7301;
 
 /// Migrations, embedded in the binary, one folder per backend with equal names.
 pub const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
@@ -89,22 +94,38 @@ impl DbConn {
                 Ok(value)
             }
             Err(err) => {
-                <DbConn as Connection>::TransactionManager::rollback_transaction(self)?;
+                // A rollback that fails means the connection is gone (and the transaction
+                // with it): the error that stopped the work is the one to answer with.
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(self);
                 Err(err)
             }
         }
     }
 
     /// Runs all pending migrations of this backend; returns how many ran.
+    ///
+    /// On PostgreSQL several processes may start at once: a session advisory lock lets one
+    /// migrate while the others wait, then find nothing left to run. (SQLite's migration
+    /// transaction is already exclusive.)
     pub fn migrate(&mut self) -> Result<usize, String> {
+        use diesel::connection::SimpleConnection;
         use diesel_migrations::MigrationHarness;
         let done = match self {
             DbConn::Sqlite(conn) => conn
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map(|d| d.len()),
-            DbConn::Pg(conn) => conn
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|d| d.len()),
+            DbConn::Pg(conn) => {
+                let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})");
+                conn.batch_execute(&lock)
+                    .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+                let done = conn
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|d| d.len());
+                let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})");
+                conn.batch_execute(&unlock)
+                    .map_err(|e| format!("cannot release the migration lock: {e}"))?;
+                done
+            }
         };
         done.map_err(|err| err.to_string())
     }

@@ -1,6 +1,5 @@
 //! The connection pool and the async handle that runs blocking diesel work off the runtime.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -66,7 +65,7 @@ impl DbTarget {
             DbTarget::SqliteMemory => sqlite_connection(":memory:"),
             DbTarget::Postgres(url) => {
                 let mut conn = diesel::PgConnection::establish(url)?;
-                conn.batch_execute("SET synchronous_commit = on; SET lock_timeout = '30s'")
+                conn.batch_execute("SET synchronous_commit = on; SET lock_timeout = '4s'")
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Pg(conn))
             }
@@ -77,9 +76,10 @@ impl DbTarget {
 fn sqlite_connection(path: &str) -> Result<DbConn, diesel::ConnectionError> {
     let mut conn = diesel::SqliteConnection::establish(path)?;
     // WAL lets readers run beside the writer; FULL makes an acknowledged commit survive a
-    // power cut; busy_timeout makes a second writer wait instead of failing.
+    // power cut; busy_timeout makes a writer of another process (a CLI command) wait a
+    // little instead of failing at once, but no longer than a request may wait (503 then).
     conn.batch_execute(
-        "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
+        "PRAGMA busy_timeout = 4000; PRAGMA journal_mode = WAL; \
          PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )
     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -90,16 +90,33 @@ fn sqlite_connection(path: &str) -> Result<DbConn, diesel::ConnectionError> {
 #[derive(Debug)]
 pub struct Manager {
     target: DbTarget,
+    writer: bool,
 }
+
+/// The page cache of SQLite's writer connection, in KiB. A large import dirties far more
+/// pages than SQLite's default 2 MiB cache holds; spilling them into the WAL mid-transaction
+/// and reading them back made a 350,000-row import take minutes. The cache only grows as a
+/// transaction needs it.
+const SQLITE_WRITER_CACHE_KIB: u32 = 256 * 1024;
 
 impl ManageConnection for Manager {
     type Connection = DbConn;
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
-        self.target
+        let mut conn = self
+            .target
             .connect()
-            .map_err(diesel::r2d2::Error::ConnectionError)
+            .map_err(diesel::r2d2::Error::ConnectionError)?;
+        if self.writer && self.target.backend() == Backend::Sqlite {
+            // Statement journals (one per multi-row statement inside a transaction) stay in
+            // memory too instead of going through a temporary file, write by write.
+            conn.batch_execute(&format!(
+                "PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
@@ -107,44 +124,52 @@ impl ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose transaction could not be closed (its server went away mid-way)
+    /// is dropped on return instead of being handed to the next request.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
-/// The shared database handle: a pool plus, on SQLite, one in-process writer lock so that
-/// writers queue fairly instead of spinning in SQLite's busy handler.
+/// How long a request waits for a database connection before it is answered 503
+/// `unavailable`: long enough to ride out a burst, short enough that a phone is never left
+/// hanging (contract §12, "Retrying").
+pub const CHECKOUT_WAIT: Duration = Duration::from_secs(4);
+/// The `Retry-After` of a 503 for a database that is busy or out of reach.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// The shared database handle.
+///
+/// Readers and writers are kept apart, so that writers queued behind a long write (for
+/// SQLite's one write lock, or for PostgreSQL row locks) can never take every connection
+/// that reads need. On a SQLite file, WAL lets any number of readers run beside one writer:
+/// reads get their own pool and every write goes through a second pool of exactly one
+/// connection. On PostgreSQL each has a pool of the configured size. For `sqlite::memory:`
+/// one connection is the whole database, so both are that one.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<Manager>,
+    readers: Pool<Manager>,
+    writer: Pool<Manager>,
     backend: Backend,
-    sqlite_writer: Arc<Mutex<()>>,
 }
 
 impl Db {
-    /// Builds the pool; `size` is ignored for `sqlite::memory:` (one connection).
+    /// Builds the pools; `size` is ignored for `sqlite::memory:` (one connection).
     pub fn open(target: &DbTarget, size: u32) -> Result<Db, String> {
-        let size = match target {
-            DbTarget::SqliteMemory => 1,
-            _ => size.max(1),
+        let readers = match target {
+            DbTarget::SqliteMemory => build_pool(target, 1, true)?,
+            DbTarget::SqliteFile(_) => build_pool(target, size.max(1), false)?,
+            DbTarget::Postgres(_) => build_pool(target, size.max(1), false)?,
         };
-        let mut builder = Pool::builder()
-            .max_size(size)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(30));
-        if *target == DbTarget::SqliteMemory {
-            // The one connection is the whole database: the pool must never recycle it.
-            builder = builder.idle_timeout(None).max_lifetime(None);
-        }
-        let pool = builder
-            .build(Manager {
-                target: target.clone(),
-            })
-            .map_err(|err| format!("cannot open the database: {err}"))?;
+        let writer = match target {
+            DbTarget::SqliteFile(_) => build_pool(target, 1, true)?,
+            DbTarget::Postgres(_) => build_pool(target, size.max(1), true)?,
+            DbTarget::SqliteMemory => readers.clone(),
+        };
         Ok(Db {
-            pool,
+            readers,
+            writer,
             backend: target.backend(),
-            sqlite_writer: Arc::new(Mutex::new(())),
         })
     }
 
@@ -153,9 +178,9 @@ impl Db {
         self.backend
     }
 
-    /// A pooled connection for blocking code (CLI commands, start-up).
+    /// A pooled connection for blocking code (CLI commands, start-up); it may write.
     pub fn get(&self) -> ApiResult<diesel::r2d2::PooledConnection<Manager>> {
-        Ok(self.pool.get()?)
+        checkout(&self.writer)
     }
 
     /// Runs read-only work on a blocking thread.
@@ -164,9 +189,9 @@ impl Db {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let pool = self.readers.clone();
         run_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = checkout(&pool)?;
             f(&mut conn)
         })
         .await
@@ -179,17 +204,43 @@ impl Db {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
+        let pool = self.writer.clone();
         run_blocking(move || {
-            let mut conn = pool.get()?;
-            let _turn = writer
-                .as_ref()
-                .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            let mut conn = checkout(&pool)?;
             conn.write_transaction(f)
         })
         .await
     }
+}
+
+fn build_pool(target: &DbTarget, size: u32, writer: bool) -> Result<Pool<Manager>, String> {
+    let mut builder = Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(CHECKOUT_WAIT);
+    if *target == DbTarget::SqliteMemory {
+        // The one connection is the whole database: the pool must never recycle it.
+        builder = builder.idle_timeout(None).max_lifetime(None);
+    }
+    builder
+        .build(Manager {
+            target: target.clone(),
+            writer,
+        })
+        .map_err(|err| format!("cannot open the database: {err}"))
+}
+
+/// A connection within [`CHECKOUT_WAIT`], or 503 `unavailable`: the pool is drained by
+/// slow work, or the database is out of reach (r2d2 keeps trying to reconnect meanwhile,
+/// so the server recovers by itself once it is back).
+fn checkout(pool: &Pool<Manager>) -> ApiResult<diesel::r2d2::PooledConnection<Manager>> {
+    pool.get_timeout(CHECKOUT_WAIT).map_err(|err| {
+        tracing::warn!(error = %err, "no database connection in time");
+        ApiError::unavailable(
+            "the database is busy or out of reach; retry later",
+            RETRY_AFTER_SECS,
+        )
+    })
 }
 
 /// Runs blocking work on actix's blocking pool, inside the caller's tracing span.

@@ -61,6 +61,8 @@ diesel::table! {
         code -> Text,
         name -> Text,
         last_seq -> BigInt,
+        restored_seq -> BigInt,
+        seq_floor -> BigInt,
     }
 }
 
@@ -141,6 +143,16 @@ diesel::table! {
         app_users -> BigInt,
         last_visit_at -> Nullable<Text>,
         last_visit_at_us -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    web_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
     }
 }
 

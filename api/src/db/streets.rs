@@ -186,6 +186,40 @@ pub fn allocate_seqs(conn: &mut DbConn, street_id: StreetId, count: i64) -> Quer
     Ok(last - count + 1)
 }
 
+/// Where a street's seqs jumped at the last restore: `(restored_seq, seq_floor)`, both 0
+/// when it never was. No record ever has a seq strictly between them.
+pub fn restore_gaps(
+    conn: &mut DbConn,
+    ids: &[StreetId],
+) -> QueryResult<HashMap<StreetId, (i64, i64)>> {
+    let mut gaps = HashMap::new();
+    for chunk in texts(ids).chunks(1000) {
+        let rows: Vec<(String, i64, i64)> = streets::table
+            .filter(streets::id.eq_any(chunk))
+            .filter(streets::seq_floor.gt(0))
+            .select((streets::id, streets::restored_seq, streets::seq_floor))
+            .load(conn)?;
+        for (id, restored, floor) in rows {
+            if let Ok(uuid) = uuid::Uuid::parse_str(&id) {
+                gaps.insert(StreetId(uuid), (restored, floor));
+            }
+        }
+    }
+    Ok(gaps)
+}
+
+/// After a restore from a backup: every street's next seq jumps `gap` past its last one,
+/// so no new seq equals one a phone saw before the restore. Returns how many streets moved.
+pub fn open_restore_gap(conn: &mut DbConn, gap: i64) -> QueryResult<usize> {
+    diesel::update(streets::table)
+        .set((
+            streets::restored_seq.eq(streets::last_seq),
+            streets::seq_floor.eq(streets::last_seq + gap),
+            streets::last_seq.eq(streets::last_seq + gap),
+        ))
+        .execute(conn)
+}
+
 /// Takes the street's row lock without handing out a seq.
 pub fn lock(conn: &mut DbConn, street_id: StreetId) -> QueryResult<()> {
     diesel::update(streets::table.find(street_id.to_string()))

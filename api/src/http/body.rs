@@ -1,7 +1,7 @@
 //! Reading and decoding request bodies after the caller has been judged, so that a request
 //! is answered 401/403/404 before its body is even looked at.
 
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use actix_web::web::{Bytes, BytesMut, Payload};
 use actix_web::HttpRequest;
 use futures_util::StreamExt;
@@ -29,13 +29,139 @@ fn body_timeout(req: &HttpRequest, limit: usize) -> std::time::Duration {
     }
 }
 
-/// Reads the whole body, refusing it with 413 as soon as it passes `limit`.
+/// How a request body is encoded on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyEncoding {
+    Identity,
+    Gzip,
+}
+
+/// The body's `Content-Encoding`: none or `identity` as sent, `gzip` (or its old alias
+/// `x-gzip`) inflated here; any other is 415, since the body could not be read at all.
+fn body_encoding(req: &HttpRequest) -> ApiResult<BodyEncoding> {
+    let Some(value) = req.headers().get(CONTENT_ENCODING) else {
+        return Ok(BodyEncoding::Identity);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::UnsupportedMediaType("unreadable Content-Encoding".into()))?;
+    let codings: Vec<String> = text
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    match codings.as_slice() {
+        [] => Ok(BodyEncoding::Identity),
+        [one] if one == "gzip" || one == "x-gzip" => Ok(BodyEncoding::Gzip),
+        _ => Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Encoding {text:?} is not accepted; send gzip or nothing"
+        ))),
+    }
+}
+
+/// Collects the inflated bytes, refusing them as soon as they pass the limit: a gzip bomb
+/// is stopped after `limit` bytes of output, never inflated whole.
+struct Capped {
+    out: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len() + buf.len() > self.limit {
+            return Err(std::io::Error::other(TooLarge));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct TooLarge;
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("inflated body over its limit")
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// The body as it arrives, plain or inflated on the fly.
+enum Sink {
+    Plain(BytesMut),
+    Gzip(Box<flate2::write::GzDecoder<Capped>>),
+}
+
+impl Sink {
+    fn new(encoding: BodyEncoding, limit: usize) -> Sink {
+        match encoding {
+            BodyEncoding::Identity => Sink::Plain(BytesMut::new()),
+            BodyEncoding::Gzip => Sink::Gzip(Box::new(flate2::write::GzDecoder::new(Capped {
+                out: Vec::new(),
+                limit,
+            }))),
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8], limit: usize) -> ApiResult<()> {
+        match self {
+            Sink::Plain(body) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(chunk);
+                Ok(())
+            }
+            Sink::Gzip(decoder) => {
+                use std::io::Write;
+                decoder
+                    .write_all(chunk)
+                    .map_err(|err| inflate_error(err, limit))
+            }
+        }
+    }
+
+    fn finish(self, limit: usize) -> ApiResult<Bytes> {
+        match self {
+            Sink::Plain(body) => Ok(body.freeze()),
+            Sink::Gzip(decoder) => {
+                let capped = decoder.finish().map_err(|err| inflate_error(err, limit))?;
+                Ok(Bytes::from(capped.out))
+            }
+        }
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!("body is larger than {limit} bytes"))
+}
+
+fn inflate_error(err: std::io::Error, limit: usize) -> ApiError {
+    let over = err
+        .get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<TooLarge>().is_some());
+    if over {
+        ApiError::PayloadTooLarge(format!("body inflates to more than {limit} bytes"))
+    } else {
+        ApiError::InvalidJson(format!("the gzip body does not inflate: {err}"))
+    }
+}
+
+/// Reads the whole body, refusing it with 413 as soon as it passes `limit` (after
+/// inflating a gzip body), 408 when it does not arrive in time, 415 for a
+/// `Content-Encoding` other than gzip.
 pub async fn read_limited(
     req: &HttpRequest,
     mut payload: Payload,
     limit: usize,
 ) -> ApiResult<Bytes> {
-    let too_large = || ApiError::PayloadTooLarge(format!("body is larger than {limit} bytes"));
+    let encoding = body_encoding(req)?;
+    // A compressed body is at most as long as its limit on the wire too.
     if let Some(length) = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -43,26 +169,28 @@ pub async fn read_limited(
         .and_then(|v| v.parse::<u64>().ok())
     {
         if length > limit as u64 {
-            return Err(too_large());
+            return Err(too_large(limit));
         }
     }
     let allowed = body_timeout(req, limit);
     let read = async {
-        let mut body = BytesMut::new();
+        let mut sink = Sink::new(encoding, limit);
+        let mut on_wire = 0usize;
         while let Some(chunk) = payload.next().await {
             let chunk =
                 chunk.map_err(|err| ApiError::InvalidJson(format!("cannot read body: {err}")))?;
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
+            on_wire += chunk.len();
+            if on_wire > limit {
+                return Err(too_large(limit));
             }
-            body.extend_from_slice(&chunk);
+            sink.push(&chunk, limit)?;
         }
-        Ok(body.freeze())
+        sink.finish(limit)
     };
     actix_web::rt::time::timeout(allowed, read)
         .await
         .map_err(|_| {
-            ApiError::InvalidJson(format!(
+            ApiError::RequestTimeout(format!(
                 "the body did not arrive within {} s",
                 allowed.as_secs()
             ))

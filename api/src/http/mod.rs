@@ -2,6 +2,7 @@
 //! request observation (logs and metrics) and response hardening.
 
 pub mod body;
+pub mod compression;
 pub mod csv_rows;
 pub mod metrics;
 pub mod observe;

@@ -61,6 +61,7 @@ pub async fn observe(
         state.metrics.observe(&method, &route, status, elapsed);
     }
     let headers = res.headers_mut();
+    super::compression::strip_identity_marker(headers);
     for (name, value) in SECURITY_HEADERS {
         let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {

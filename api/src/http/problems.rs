@@ -3,7 +3,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
+use actix_web::http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
@@ -30,10 +30,13 @@ pub fn error_for_status(status: StatusCode) -> ApiError {
     }
 }
 
+/// Whether the answer is already final: problem+json, or a dashboard page (whose error
+/// pages are HTML on purpose).
 fn is_problem<B>(res: &ServiceResponse<B>) -> bool {
-    res.headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
+    res.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json")
+            || v.as_bytes().starts_with(b"text/html")
+    })
 }
 
 /// `ErrorHandlers` default handler: rewrites non-problem error bodies.
@@ -48,7 +51,10 @@ pub fn to_problem<B: MessageBody>(
     let mut replacement: HttpResponse = error_for_status(status).error_response();
     *replacement.status_mut() = status;
     for (name, value) in original.headers() {
-        if name == CONTENT_TYPE || name == actix_web::http::header::CONTENT_LENGTH {
+        if name == CONTENT_TYPE
+            || name == actix_web::http::header::CONTENT_LENGTH
+            || name == actix_web::http::header::CONTENT_ENCODING
+        {
             continue;
         }
         replacement
@@ -69,9 +75,18 @@ pub async fn unknown_route() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound("no such route".into()))
 }
 
-/// Answer for a method a route does not take.
-pub async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// Answer for a method a route does not take, with the `Allow` header RFC 9110 requires:
+/// the methods the OpenAPI document lists for the route.
+pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
+    let mut response = ApiError::MethodNotAllowed.error_response();
+    let allow = req
+        .match_pattern()
+        .and_then(|pattern| crate::openapi::allowed_methods(&pattern))
+        .and_then(|methods| HeaderValue::from_str(&methods).ok());
+    if let Some(allow) = allow {
+        response.headers_mut().insert(ALLOW, allow);
+    }
+    response
 }
 
 /// Maps actix's query-string extractor errors to 422.

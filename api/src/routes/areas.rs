@@ -1,7 +1,5 @@
 //! Areas: create, read, list children, CSV import (contract section 4).
 
-use std::collections::HashMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -10,19 +8,21 @@ use uuid::Uuid;
 use crate::access::Endpoint;
 use crate::auth::Caller;
 use crate::db::areas::{self, AreaRow};
-use crate::db::{streets, DbConn};
+use crate::db::streets;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::http::csv_rows::{self, check_len};
 use crate::model::{Area, AreaId, ImportCounts, Items, Level, Street};
+use crate::services::imports::{self, check_area, level_error, ImportKind};
 use crate::state::AppState;
 
 /// Body of `POST /areas`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewArea {
-    /// Unique official code, 1–32 characters.
+    /// Unique official code, 1–32 characters without white space.
+    #[schema(min_length = 1, max_length = 32, pattern = r"^\S+$")]
     pub code: String,
     /// Name, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Level.
     pub level: Level,
@@ -33,29 +33,15 @@ pub struct NewArea {
 
 /// Filter of `GET /areas`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreaFilter {
     /// Children of this area; absent: the roots.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub parent_id: Option<String>,
 }
 
-/// Area codes are GSO codes: short.
-const MAX_AREA_CODE: usize = 32;
-
-fn check_code_and_name(line: Option<u64>, code: &str, name: &str) -> ApiResult<()> {
-    body::check_code_and_name(line, code, MAX_AREA_CODE, name)
-}
-
-fn level_error(line: Option<u64>, level: Level, parent: Option<Level>) -> ApiError {
-    let prefix = line.map(|l| format!("line {l}: ")).unwrap_or_default();
-    let parent = parent.map_or("no parent", Level::as_str);
-    ApiError::validation(format!(
-        "{prefix}a {} cannot have {parent} as parent",
-        level.as_str()
-    ))
-}
-
 /// Create an area.
-#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewArea,
+#[utoipa::path(post, path = "/api/v1/areas", operation_id = "createArea", tag = "areas", request_body = NewArea,
     responses((status = 201, body = Area), (status = 409, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -68,7 +54,7 @@ pub async fn create(
     let new: NewArea = body::read_json(&req, payload).await?;
     let code = new.code.trim().to_owned();
     let name = new.name.trim().to_owned();
-    check_code_and_name(None, &code, &name)?;
+    check_area(None, &code, &name)?;
     let area = state
         .db
         .write(move |conn| {
@@ -101,7 +87,8 @@ pub async fn create(
 }
 
 /// Read one area.
-#[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas",
+#[utoipa::path(get, path = "/api/v1/areas/{id}", operation_id = "getArea",
+    params(("id" = Uuid, Path, description = "Area id")), tag = "areas",
     responses((status = 200, body = Area), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn get(
@@ -120,7 +107,7 @@ pub async fn get(
 }
 
 /// The children of an area, or the roots.
-#[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaFilter),
+#[utoipa::path(get, path = "/api/v1/areas", operation_id = "listAreas", tag = "areas", params(AreaFilter),
     responses((status = 200, body = Items<Area>)), security(("bearer" = [])))]
 pub async fn list(
     caller: Caller,
@@ -148,7 +135,8 @@ pub async fn list(
 }
 
 /// Streets of a ward (or of every ward below an area).
-#[utoipa::path(get, path = "/api/v1/areas/{id}/streets", tag = "streets",
+#[utoipa::path(get, path = "/api/v1/areas/{id}/streets", operation_id = "listAreaStreets",
+    params(("id" = Uuid, Path, description = "Ward (or any area) id")), tag = "streets",
     responses((status = 200, body = Items<Street>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn streets_of(
@@ -178,7 +166,7 @@ pub async fn streets_of(
 }
 
 /// Import areas from CSV (`code,name,level,parent_code`), all or nothing.
-#[utoipa::path(post, path = "/api/v1/areas/import", tag = "areas",
+#[utoipa::path(post, path = "/api/v1/areas/import", operation_id = "importAreas", tag = "areas",
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportCounts), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -189,127 +177,13 @@ pub async fn import(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::WriteAreas)?;
+    let scope = caller.scope()?;
     let bytes = body::read_limited(&req, payload, body::CSV_LIMIT).await?;
     let text = body::csv_text(&req, &bytes)?;
-    let rows = csv_rows::parse(&text, &["code", "name", "level", "parent_code"])?;
-    let counts = state.db.write(move |conn| import_rows(conn, &rows)).await?;
+    let rows = ImportKind::Areas.parse(&text)?;
+    let counts = state
+        .db
+        .write(move |conn| imports::import_areas(conn, &scope, &rows))
+        .await?;
     Ok(HttpResponse::Ok().json(counts))
-}
-
-struct PlannedArea {
-    line: u64,
-    code: String,
-    name: String,
-    level: Level,
-    parent_code: Option<String>,
-}
-
-/// Plans the whole import in memory against the stored tree, then writes it in batches,
-/// parents before children.
-fn import_rows(conn: &mut DbConn, rows: &[csv_rows::CsvRow]) -> ApiResult<ImportCounts> {
-    let mut planned: Vec<PlannedArea> = Vec::with_capacity(rows.len());
-    let mut line_of_code: HashMap<String, u64> = HashMap::new();
-    for row in rows {
-        let [code, name, level, parent_code] = &row.fields[..] else {
-            return Err(ApiError::validation(format!(
-                "line {}: expected 4 fields",
-                row.line
-            )));
-        };
-        check_code_and_name(Some(row.line), code, name)?;
-        check_len(row.line, "name", name, 1, 200)?;
-        let level = Level::parse(level).ok_or_else(|| {
-            ApiError::validation(format!(
-                "line {}: level must be province, district or ward",
-                row.line
-            ))
-        })?;
-        if let Some(first) = line_of_code.insert(code.clone(), row.line) {
-            return Err(ApiError::validation(format!(
-                "line {}: code {code} already appears on line {first}",
-                row.line
-            )));
-        }
-        planned.push(PlannedArea {
-            line: row.line,
-            code: code.clone(),
-            name: name.clone(),
-            level,
-            parent_code: (!parent_code.is_empty()).then(|| parent_code.clone()),
-        });
-    }
-    let stored = areas::all_by_code(conn)?;
-    let in_file: HashMap<&str, &PlannedArea> =
-        planned.iter().map(|p| (p.code.as_str(), p)).collect();
-    let mut ids: HashMap<String, AreaId> = stored
-        .iter()
-        .map(|(code, row)| (code.clone(), row.id))
-        .collect();
-    for plan in &planned {
-        ids.entry(plan.code.clone()).or_insert_with(AreaId::new_v4);
-    }
-    let mut inserts: Vec<(Level, AreaRow)> = Vec::new();
-    let mut updates: Vec<AreaRow> = Vec::new();
-    for plan in &planned {
-        let parent_level = match &plan.parent_code {
-            None => None,
-            Some(parent) => match (in_file.get(parent.as_str()), stored.get(parent)) {
-                (Some(p), _) => Some(p.level),
-                (None, Some(p)) => Some(p.level),
-                (None, None) => {
-                    return Err(ApiError::validation(format!(
-                        "line {}: parent_code {parent} names no area in the file or the database",
-                        plan.line
-                    )))
-                }
-            },
-        };
-        if !plan.level.may_have_parent(parent_level) {
-            return Err(level_error(Some(plan.line), plan.level, parent_level));
-        }
-        // Every planned code got an id above, and every parent code was found above.
-        let id_of = |code: &str| {
-            ids.get(code).copied().ok_or_else(|| {
-                ApiError::internal(format!("line {}: no id planned for {code}", plan.line))
-            })
-        };
-        let row = AreaRow {
-            id: id_of(&plan.code)?,
-            code: plan.code.clone(),
-            name: plan.name.clone(),
-            level: plan.level,
-            parent_id: plan.parent_code.as_deref().map(id_of).transpose()?,
-        };
-        match stored.get(&plan.code) {
-            Some(existing) if existing.level != plan.level => {
-                return Err(ApiError::validation(format!(
-                    "line {}: area {} is a {}; an import cannot change its level",
-                    plan.line, plan.code, existing.level
-                )))
-            }
-            Some(_) => updates.push(row),
-            None => inserts.push((plan.level, row)),
-        }
-    }
-    // Parents first: provinces, then districts, then wards (a ward's parent is never a ward).
-    inserts.sort_by_key(|(level, _)| match level {
-        Level::Province => 0,
-        Level::District => 1,
-        Level::Ward => 2,
-    });
-    let created = inserts.len() as u64;
-    let rows: Vec<AreaRow> = inserts.into_iter().map(|(_, row)| row).collect();
-    areas::insert_many(conn, &rows)?;
-    for row in &updates {
-        let unchanged = stored
-            .get(&row.code)
-            .is_some_and(|old| old.name == row.name && old.parent_id == row.parent_id);
-        if !unchanged {
-            areas::update(conn, row)?;
-        }
-    }
-    Ok(ImportCounts {
-        created,
-        updated: updates.len() as u64,
-    })
 }

@@ -1,22 +1,18 @@
-//! Assignments and unassigned streets (contract section 5).
-
-use std::collections::HashSet;
+//! Assignments and unassigned streets (contract section 5): thin handlers over
+//! [`crate::services::assignments`].
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use sync_protocol::Role;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access::{Endpoint, Grant};
+use crate::access::Endpoint;
 use crate::auth::Caller;
-use crate::db::assignments::{self, AssignmentRow};
-use crate::db::{areas, streets, users, DbConn};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::body;
-use crate::model::{AreaId, Assignment, AssignmentId, Items, Street, StreetId, UserId};
-use crate::routes::campaigns::load as load_campaign;
-use crate::state::{now_ms_i64, AppState};
+use crate::model::{AreaId, Assignment, Items, Street, UserId};
+use crate::services;
+use crate::state::AppState;
 
 /// Body of `POST /campaigns/{cid}/assignments`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -29,50 +25,28 @@ pub struct NewAssignment {
 
 /// Filters of the assignment list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AssignmentFilter {
     /// Only this volunteer's.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub volunteer_id: Option<String>,
     /// Only streets of this ward.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub ward_id: Option<String>,
 }
 
 /// Filter of the unassigned-street list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WardFilter {
     /// Only streets of this ward.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub ward_id: Option<String>,
 }
 
-/// Streets of the campaign's area, or of one ward of it, in the caller's scope.
-fn campaign_streets(
-    conn: &mut DbConn,
-    caller: &Caller,
-    campaign_area: AreaId,
-    ward: Option<AreaId>,
-) -> ApiResult<Vec<streets::StreetRow>> {
-    let root = match ward {
-        Some(ward) => {
-            let ward = areas::find(conn, ward)?.ok_or_else(|| ApiError::not_found("ward"))?;
-            caller.require_area(conn, ward.id)?;
-            ward.id
-        }
-        None => match (caller.role, caller.area_id()) {
-            (Role::Admin, _) | (_, None) => campaign_area,
-            (_, Some(own)) => own,
-        },
-    };
-    let in_campaign: HashSet<AreaId> = areas::wards_within(conn, campaign_area)?
-        .into_iter()
-        .collect();
-    let wards: Vec<AreaId> = areas::wards_within(conn, root)?
-        .into_iter()
-        .filter(|w| in_campaign.contains(w))
-        .collect();
-    Ok(streets::in_wards(conn, &wards)?)
-}
-
 /// Assign a volunteer to a street.
-#[utoipa::path(post, path = "/api/v1/campaigns/{cid}/assignments", tag = "assignments",
+#[utoipa::path(post, path = "/api/v1/campaigns/{cid}/assignments", operation_id = "createAssignment",
+    params(("cid" = Uuid, Path, description = "Campaign id")), tag = "assignments",
     request_body = NewAssignment,
     responses((status = 201, body = Assignment), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
@@ -85,60 +59,31 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ManageAssignments)?;
+    let scope = caller.scope()?;
     let campaign_id = body::path_id(&path, "campaign")?;
     let campaign = state
         .db
-        .read(move |conn| load_campaign(conn, campaign_id))
+        .read(move |conn| services::campaigns::load(conn, campaign_id))
         .await?;
     let new: NewAssignment = body::read_json(&req, payload).await?;
     let assignment = state
         .db
         .write(move |conn| {
-            let street = streets::find(conn, new.street_id.into())?
-                .ok_or_else(|| ApiError::validation("street_id names no known street"))?;
-            if !caller.covers_area(conn, street.ward_id)? {
-                return Err(ApiError::forbidden("the street is outside your ward"));
-            }
-            let volunteer = users::find(conn, new.volunteer_id.into())?
-                .ok_or_else(|| ApiError::validation("volunteer_id names no known user"))?;
-            if volunteer.role != Role::Volunteer {
-                return Err(ApiError::validation(
-                    "only volunteers can be assigned to streets",
-                ));
-            }
-            if volunteer.area_id != Some(street.ward_id) {
-                return Err(ApiError::validation(
-                    "the volunteer belongs to another ward",
-                ));
-            }
-            if !areas::is_within(conn, street.ward_id, campaign.area_id)? {
-                return Err(ApiError::validation(
-                    "the street is outside the campaign's area",
-                ));
-            }
-            if assignments::live_exists(conn, campaign.id, street.id, volunteer.id)? {
-                return Err(ApiError::Conflict(
-                    "this volunteer is already assigned here".into(),
-                ));
-            }
-            let row = AssignmentRow {
-                id: AssignmentId::new_v4(),
-                campaign_id: campaign.id,
-                street_id: street.id,
-                volunteer_id: volunteer.id,
-                created_at: chrono::Utc::now(),
-                deleted_at: None,
-            };
-            assignments::insert(conn, &row)?;
-            Ok(row.to_api())
+            services::assignments::assign(
+                conn,
+                &scope,
+                &campaign,
+                new.street_id.into(),
+                new.volunteer_id.into(),
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(assignment))
 }
 
 /// List a campaign's assignments in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/assignments", tag = "assignments",
-    params(AssignmentFilter),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/assignments", operation_id = "listAssignments", tag = "assignments",
+    params(("cid" = Uuid, Path, description = "Campaign id"), AssignmentFilter),
     responses((status = 200, body = Items<Assignment>)), security(("bearer" = [])))]
 pub async fn list(
     caller: Caller,
@@ -146,7 +91,8 @@ pub async fn list(
     path: web::Path<String>,
     filter: web::Query<AssignmentFilter>,
 ) -> ApiResult<HttpResponse> {
-    let grant = caller.permit(Endpoint::ListAssignments)?;
+    caller.permit(Endpoint::ListAssignments)?;
+    let scope = caller.scope()?;
     let campaign_id = body::path_id(&path, "campaign")?;
     let volunteer: Option<UserId> =
         body::query_id(filter.volunteer_id.as_deref(), "volunteer_id")?.map(UserId::from);
@@ -155,39 +101,15 @@ pub async fn list(
     let items = state
         .db
         .read(move |conn| {
-            let campaign = load_campaign(conn, campaign_id)?;
-            let volunteer = match grant {
-                Grant::OwnRecords => {
-                    if volunteer.is_some_and(|v| v != caller.id) {
-                        return Err(ApiError::forbidden(
-                            "a volunteer sees only its own assignments",
-                        ));
-                    }
-                    Some(caller.id)
-                }
-                _ => volunteer,
-            };
-            // An admin sees everything and a volunteer only its own rows, so neither needs
-            // the street filter unless it asked for one ward.
-            let unfiltered = matches!(grant, Grant::Everywhere | Grant::OwnRecords);
-            let rows = if unfiltered && ward.is_none() {
-                assignments::list_live(conn, campaign.id, volunteer, None)?
-            } else {
-                let street_ids: Vec<StreetId> =
-                    campaign_streets(conn, &caller, campaign.area_id, ward)?
-                        .into_iter()
-                        .map(|s| s.id)
-                        .collect();
-                assignments::list_live(conn, campaign.id, volunteer, Some(&street_ids))?
-            };
-            Ok(rows.iter().map(AssignmentRow::to_api).collect::<Vec<_>>())
+            services::assignments::list(conn, &scope, campaign_id.into(), volunteer, ward)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }
 
 /// End an assignment (its volunteer may still push for 7 days).
-#[utoipa::path(delete, path = "/api/v1/campaigns/{cid}/assignments/{id}", tag = "assignments",
+#[utoipa::path(delete, path = "/api/v1/campaigns/{cid}/assignments/{id}", operation_id = "deleteAssignment",
+    params(("cid" = Uuid, Path, description = "Campaign id"), ("id" = Uuid, Path, description = "Assignment id")), tag = "assignments",
     responses((status = 204), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn delete(
@@ -196,28 +118,22 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ManageAssignments)?;
+    let scope = caller.scope()?;
     let (campaign_text, id_text) = path.into_inner();
     let campaign_id = body::path_id(&campaign_text, "campaign")?;
     let id = body::path_id(&id_text, "assignment")?;
     state
         .db
         .write(move |conn| {
-            let campaign = load_campaign(conn, campaign_id)?;
-            let row = assignments::find_live(conn, campaign.id, id.into())?
-                .ok_or_else(|| ApiError::not_found("assignment"))?;
-            let street =
-                streets::find(conn, row.street_id)?.ok_or_else(|| ApiError::not_found("street"))?;
-            caller.require_area(conn, street.ward_id)?;
-            assignments::end(conn, row.id, now_ms_i64())?;
-            Ok(())
+            services::assignments::unassign(conn, &scope, campaign_id.into(), id.into())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Streets of the campaign with no volunteer assigned.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/streets/unassigned", tag = "assignments",
-    params(WardFilter),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/streets/unassigned", operation_id = "listUnassignedStreets", tag = "assignments",
+    params(("cid" = Uuid, Path, description = "Campaign id"), WardFilter),
     responses((status = 200, body = Items<Street>)), security(("bearer" = [])))]
 pub async fn unassigned(
     caller: Caller,
@@ -226,24 +142,13 @@ pub async fn unassigned(
     filter: web::Query<WardFilter>,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ManageAssignments)?;
+    let scope = caller.scope()?;
     let campaign_id = body::path_id(&path, "campaign")?;
     let ward: Option<AreaId> =
         body::query_id(filter.ward_id.as_deref(), "ward_id")?.map(AreaId::from);
     let items = state
         .db
-        .read(move |conn| {
-            let campaign = load_campaign(conn, campaign_id)?;
-            let all = campaign_streets(conn, &caller, campaign.area_id, ward)?;
-            let ids: Vec<StreetId> = all.iter().map(|s| s.id).collect();
-            let assigned: HashSet<StreetId> = assignments::assigned_among(conn, campaign.id, &ids)?
-                .into_iter()
-                .collect();
-            Ok(all
-                .iter()
-                .filter(|s| !assigned.contains(&s.id))
-                .map(streets::StreetRow::to_api)
-                .collect::<Vec<_>>())
-        })
+        .read(move |conn| services::assignments::unassigned(conn, &scope, campaign_id.into(), ward))
         .await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }

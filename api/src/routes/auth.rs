@@ -8,7 +8,7 @@ use crate::access::Endpoint;
 use crate::auth::client_addr::client_key;
 use crate::auth::jwt::Claims;
 use crate::auth::sessions::{self, Exchange};
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{Attempt, LoginThrottle};
 use crate::auth::{username, Caller};
 use crate::db::users;
 use crate::error::{ApiError, ApiResult};
@@ -88,18 +88,16 @@ fn wrong_credentials() -> ApiError {
     ApiError::Unauthorized("wrong username or password".into())
 }
 
-/// Log in with a username and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
-              (status = 429, body = crate::error::Problem),
-              (status = 503, body = crate::error::Problem)))]
-pub async fn login(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    payload: web::Payload,
-) -> ApiResult<HttpResponse> {
-    let LoginRequest { username, password } = body::read_json(&req, payload).await?;
-    let client = client_key(&req, state.trust_proxy);
+/// Checks a username and password under login throttling, for the API's login and the
+/// dashboard's alike: 429 while throttled, 401 for a wrong username or password or a
+/// disabled user. On success the attempt is still counted; the caller takes it back with
+/// [`LoginThrottle::forgive`] in the transaction that starts the login.
+pub async fn verify_credentials(
+    state: &web::Data<AppState>,
+    client: String,
+    username: String,
+    password: String,
+) -> ApiResult<(users::UserRow, Attempt)> {
     let shared = state.clone();
     // The attempt is counted before the password is checked (see `auth::throttle`).
     let (attempt, found) = state
@@ -132,10 +130,25 @@ pub async fn login(
             return Err(err);
         }
     };
-    let user = match found {
-        Some(user) if password_ok && !user.disabled => user,
-        _ => return Err(wrong_credentials()),
-    };
+    match found {
+        Some(user) if password_ok && !user.disabled => Ok((user, attempt)),
+        _ => Err(wrong_credentials()),
+    }
+}
+
+/// Log in with a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem),
+              (status = 503, body = crate::error::Problem)))]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { username, password } = body::read_json(&req, payload).await?;
+    let client = client_key(&req, state.trust_proxy);
+    let (user, attempt) = verify_credentials(&state, client, username, password).await?;
     let shared = state.clone();
     let response = state
         .db
@@ -149,7 +162,7 @@ pub async fn login(
 }
 
 /// Exchange a refresh token for new tokens; the old one stops working.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem)))]
 pub async fn refresh_tokens(
     req: HttpRequest,
@@ -175,7 +188,7 @@ pub async fn refresh_tokens(
 
 /// End one login (`refresh_token`) or every login of the caller (`all: true`): their
 /// refresh tokens stop working.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = LogoutRequest,
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "logout", tag = "auth", request_body = LogoutRequest,
     responses((status = 204), (status = 401, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -211,7 +224,7 @@ pub async fn logout(
 }
 
 /// The calling user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "auth",
     responses((status = 200, body = User), (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn me(caller: Caller) -> ApiResult<HttpResponse> {

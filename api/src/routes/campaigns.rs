@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::access::Endpoint;
 use crate::auth::Caller;
+use crate::db::areas;
 use crate::db::campaigns::{self, CampaignRow};
-use crate::db::{areas, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::model::{date_in_range, AreaId, Campaign, CampaignId, Items};
@@ -19,10 +19,12 @@ use crate::state::{now_ms_i64, AppState};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewCampaign {
     /// Name, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// The area covered.
     pub area_id: Uuid,
     /// In (0, 1].
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
     pub target_ratio: f64,
     /// First day.
     #[schema(value_type = String, format = Date)]
@@ -32,16 +34,14 @@ pub struct NewCampaign {
     pub deadline: NaiveDate,
     /// IANA time zone, default `Asia/Ho_Chi_Minh`.
     #[serde(default)]
+    #[schema(example = "Asia/Ho_Chi_Minh")]
     pub timezone: Option<String>,
 }
 
-/// Loads a campaign named in a path, 404 when malformed or unknown.
-pub fn load(conn: &mut DbConn, id: Uuid) -> ApiResult<CampaignRow> {
-    campaigns::find(conn, id.into())?.ok_or_else(|| ApiError::not_found("campaign"))
-}
+pub use crate::services::campaigns::load;
 
 /// Create a campaign.
-#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", request_body = NewCampaign,
+#[utoipa::path(post, path = "/api/v1/campaigns", operation_id = "createCampaign", tag = "campaigns", request_body = NewCampaign,
     responses((status = 201, body = Campaign), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -99,7 +99,7 @@ pub async fn create(
 }
 
 /// List campaigns.
-#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns", operation_id = "listCampaigns", tag = "campaigns",
     responses((status = 200, body = Items<Campaign>)), security(("bearer" = [])))]
 pub async fn list(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ReadCatalogue)?;
@@ -116,7 +116,8 @@ pub async fn list(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpR
 }
 
 /// Read one campaign.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", operation_id = "getCampaign",
+    params(("id" = Uuid, Path, description = "Campaign id")), tag = "campaigns",
     responses((status = 200, body = Campaign), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn get(

@@ -98,5 +98,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .default_service(web::to(problems::unknown_route)),
         )
-        .default_service(web::to(problems::unknown_route));
+        .configure(crate::pages::configure)
+        .default_service(web::to(unknown_path));
+}
+
+/// An unknown path: the 404 page for a browser outside `/api/`, problem+json otherwise.
+async fn unknown_path(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    if crate::pages::wants_page(&req) {
+        crate::pages::not_found(&req)
+    } else {
+        crate::error::ApiError::NotFound("no such route".into()).error_response()
+    }
 }

@@ -3,31 +3,36 @@
 
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
-use utoipa::OpenApi;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// 200 once serving.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "operations", responses((status = 200)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// 200 when the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200), (status = 500, body = crate::error::Problem)))]
+/// 200 when the database answers; 503 `unavailable` with `Retry-After` while it does not.
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "operations",
+    responses((status = 200)))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
         .db
-        .read(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::internal))
+        .read(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::from))
         .await
-        .map_err(|_| ApiError::Internal("database unavailable".into()))?;
+        .map_err(|err| {
+            tracing::warn!(error = %err, "not ready");
+            ApiError::unavailable(
+                "the database does not answer",
+                crate::db::pool::RETRY_AFTER_SECS,
+            )
+        })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }
 
 /// Prometheus text: request counts and latencies by route and status.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -35,10 +40,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(state.metrics.render())
 }
 
-/// The OpenAPI 3 document, generated from the handlers' annotations.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses((status = 200)))]
+/// The OpenAPI 3.1 document (see `crate::openapi`).
+#[utoipa::path(get, path = "/api/v1/openapi.json", operation_id = "getOpenApiDocument", tag = "operations", responses((status = 200)))]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 /// A browsable page over the OpenAPI document; its assets ship inside the binary.

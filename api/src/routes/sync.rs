@@ -167,7 +167,7 @@ fn push_request(req: &HttpRequest, bytes: &[u8]) -> ApiResult<PushRequest> {
 }
 
 /// Push changes logged offline.
-#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body = PushRequest,
+#[utoipa::path(post, path = "/api/v1/sync/push", operation_id = "pushChanges", tag = "sync", request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 413, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -290,8 +290,8 @@ fn pull_plan(req: &HttpRequest, bytes: &[u8]) -> ApiResult<PullPlan> {
 }
 
 /// Pull what changed on the caller's streets since its cursors.
-#[utoipa::path(post, path = "/api/v1/sync/pull", tag = "sync", request_body = PullRequest,
-    responses((status = 200, body = PullResponse), (status = 403, body = crate::error::Problem)),
+#[utoipa::path(post, path = "/api/v1/sync/pull", operation_id = "pullChanges", tag = "sync", request_body = PullRequest,
+    responses((status = 200, body = PullResponse), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn pull(
     req: HttpRequest,
@@ -317,6 +317,8 @@ pub async fn pull(
                 .filter(|k| !mine.contains(k.as_str()))
                 .cloned()
                 .collect();
+            let ids: Vec<StreetId> = buckets.iter().map(|s| s.id).collect();
+            let gaps = streets::restore_gaps(conn, &ids)?;
             let mut cursors = BTreeMap::new();
             let mut changes = Vec::new();
             let mut remaining = 0i64;
@@ -327,8 +329,13 @@ pub async fn pull(
                     .get(&street.id.to_string())
                     .copied()
                     .unwrap_or(0);
-                if cursor > street.last_seq {
-                    cursor = 0; // restored from a backup: start the bucket over
+                // A cursor the restored database never handed out comes from before a
+                // restore from a backup: start the bucket over (contract §12).
+                let in_gap = gaps
+                    .get(&street.id)
+                    .is_some_and(|(restored, floor)| cursor > *restored && cursor < *floor);
+                if cursor > street.last_seq || in_gap {
+                    cursor = 0;
                 }
                 if budget > 0 {
                     let rows =

@@ -24,14 +24,17 @@ use crate::state::{now_ms_i64, AppState};
 pub struct NewUser {
     /// Login name: 1–64 characters without white space, control or format characters;
     /// unique after Unicode NFKC and lower-casing.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^\S+$")]
     pub username: String,
-    /// At least 8 characters.
+    /// 8–256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
-    /// Shown name (defaults to the username).
+    /// Shown name, 1–200 characters (defaults to the username).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     /// Role.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::model::RoleName)]
     pub role: Role,
     /// Scope: a ward for ward leaders and volunteers, a province or district for
     /// supervisors, null for admins.
@@ -43,11 +46,13 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    /// New shown name.
+    /// New shown name, 1–200 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
-    /// New password. Ends every login of the user.
+    /// New password, 8–256 characters. Ends every login of the user.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
     /// The caller's present password, required when it changes its own.
     #[serde(default)]
@@ -59,10 +64,13 @@ pub struct UserPatch {
 
 /// Filters of `GET /users`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Only this role.
+    #[param(value_type = Option<crate::model::RoleName>)]
     pub role: Option<String>,
     /// Only users in this area's subtree.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
     pub area_id: Option<String>,
 }
 
@@ -103,7 +111,7 @@ fn check_role_area(conn: &mut DbConn, role: Role, area_id: Option<Uuid>) -> ApiR
 }
 
 /// Create a user.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+#[utoipa::path(post, path = "/api/v1/users", operation_id = "createUser", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -161,7 +169,7 @@ pub async fn create(
 }
 
 /// List users in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserFilter),
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "listUsers", tag = "users", params(UserFilter),
     responses((status = 200, body = Items<User>)), security(("bearer" = [])))]
 pub async fn list(
     caller: Caller,
@@ -169,6 +177,7 @@ pub async fn list(
     filter: web::Query<UserFilter>,
 ) -> ApiResult<HttpResponse> {
     let grant = caller.permit(Endpoint::ListUsers)?;
+    let scope = caller.scope()?;
     let filter = filter.into_inner();
     let role = match filter.role.as_deref() {
         None | Some("") => None,
@@ -186,11 +195,11 @@ pub async fn list(
                     if areas::find(conn, area)?.is_none() {
                         return Err(ApiError::not_found("area"));
                     }
-                    caller.require_area(conn, area)?;
+                    scope.require(conn, area)?;
                     Some(area)
                 }
                 None if grant == Grant::Everywhere => None,
-                None => caller.area_id(),
+                None => scope.area(),
             };
             let area_ids = match scope_root {
                 Some(root) => Some(
@@ -209,8 +218,9 @@ pub async fn list(
 }
 
 /// Change a user's name, password or disabled flag.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
-    responses((status = 200, body = User), (status = 404, body = crate::error::Problem)),
+#[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "updateUser",
+    params(("id" = Uuid, Path, description = "User id")), tag = "users", request_body = UserPatch,
+    responses((status = 200, body = User), (status = 429, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn update(
     req: HttpRequest,
@@ -245,6 +255,12 @@ pub async fn update(
     if grant == Grant::OwnRecords && patch.disabled.is_some() {
         return Err(ApiError::forbidden(
             "a volunteer may not change its disabled flag",
+        ));
+    }
+    // An admin that disabled itself would lock itself out, perhaps the last admin with it.
+    if target.id == caller.id && patch.disabled == Some(true) {
+        return Err(ApiError::validation(
+            "a user cannot disable itself; another admin can",
         ));
     }
     if let Some(name) = &patch.display_name {

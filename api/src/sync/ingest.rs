@@ -47,7 +47,8 @@ pub struct Writer {
 pub struct Ingested {
     /// One result per change, in order.
     pub results: Vec<PushResult>,
-    /// The largest HLC stored, for the server clock to witness.
+    /// The largest HLC of the records this ingest touched, stored before or now, for the
+    /// server clock to witness.
     pub max_hlc: Option<Hlc>,
 }
 
@@ -333,6 +334,13 @@ pub fn ingest(
         }
     }
 
+    // What the touched records hold may come from another process: witnessing it keeps
+    // this process's clock above every HLC of the records it just wrote.
+    for stored in working.values().filter_map(|w| w.state.max_hlc()) {
+        if max_hlc.as_ref().is_none_or(|m| stored > m) {
+            max_hlc = Some(stored.clone());
+        }
+    }
     write_records(conn, &mut working, now_ms)?;
     history::append(conn, &entries)?;
     keeper.apply(conn, &working)?;

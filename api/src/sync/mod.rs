@@ -5,4 +5,5 @@ pub mod coverage_keeper;
 pub mod derive;
 pub mod figures;
 pub mod ingest;
+pub mod new_households;
 pub mod progress;

@@ -1,0 +1,14 @@
+//! Operations: one SQLite process, several processes over one PostgreSQL database, backups
+//! that restore, database outages survived. The PostgreSQL tests are skipped loudly without
+//! a server (`CANVASS_REQUIRE_POSTGRES=1` makes that a failure).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../sync/support.rs"]
+mod support;
+
+mod backup;
+mod cluster;
+mod several_processes;
+mod single_process;
