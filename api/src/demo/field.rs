@@ -262,7 +262,7 @@ impl<'a> Crew<'a> {
         for index in 0..self.volunteers.len() {
             self.work(api, index, day, stats)?;
         }
-        if day > 0 && self.number % 4 == 0 {
+        if day > 0 && self.number.is_multiple_of(4) {
             self.edit_twice(api, day, stats)?;
         }
         self.leader.pull(api, self.campaign, stats)?;
