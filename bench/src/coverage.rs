@@ -90,7 +90,7 @@ pub fn measure(
                 .ok_or_else(|| BenchError::Setup("no street id".into()))?;
             for h in 1..=households_per_street {
                 n += 1;
-                if n % visit_every != 0 {
+                if !n.is_multiple_of(visit_every) {
                     continue;
                 }
                 let house = sync_protocol::household_id(street, &h.to_string())

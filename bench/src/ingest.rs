@@ -85,7 +85,7 @@ pub fn push_new_visits(
         for day in 0..visits_each {
             for chunk in holdings[n].chunks(PUSH_BATCH) {
                 for (k, (street, household)) in chunk.iter().enumerate() {
-                    let people = (3, u32::from(k % 3 != 0) * 2);
+                    let people = (3, u32::from(!k.is_multiple_of(3)) * 2);
                     phone.visit(campaign, *street, *household, day, people)?;
                 }
                 pushed += push_out(phone, campaign)?;

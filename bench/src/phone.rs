@@ -81,7 +81,7 @@ impl Phone {
             (FieldName::SmartphoneUsers, Value::from(4 + round % 3)),
             (FieldName::AppUsers, Value::from(3)),
         ];
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             fields.push((FieldName::Note, Value::from(format!("lần {round}"))));
         }
         self.replica

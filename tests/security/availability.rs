@@ -19,7 +19,11 @@ fn big_household_csv() -> String {
     let mut csv = String::with_capacity(4 * 1024 * 1024);
     csv.push_str("street_code,house_number\n");
     for n in 0..350_000u32 {
-        let street = if n % 2 == 0 { "25741-H12" } else { "25741-H14" };
+        let street = if n.is_multiple_of(2) {
+            "25741-H12"
+        } else {
+            "25741-H14"
+        };
         csv.push_str(&format!("{street},{}/{}\n", n / 2, n % 7));
     }
     csv

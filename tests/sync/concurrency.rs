@@ -76,7 +76,7 @@ fn pusher(app: &TestApp, world: &World, index: usize, token: &str, statuses: &Mu
                 h,
                 &[
                     ("note", json!(format!("round {round}"))),
-                    ("deleted", json!(round % 3 == 0)),
+                    ("deleted", json!(round.is_multiple_of(3))),
                 ],
                 &next(),
             ));

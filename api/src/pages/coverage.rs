@@ -380,7 +380,7 @@ fn chart(l: Lang, progress: &Progress) -> Markup {
                         r="3" fill="#0b5cad" {
                         title { (l.date(item.date)) ": " (l.percent(item.coverage)) }
                     }
-                    @if i % step == 0 || i + 1 == n {
+                    @if i.is_multiple_of(step) || i + 1 == n {
                         text x=(format!("{:.1}", x_of(i))) y=(H - BOTTOM + 20.0)
                             text-anchor=(if n == 1 { "middle" } else if i == 0 { "start" } else if i + 1 == n { "end" } else { "middle" })
                             font-size="13" fill="#5b6575" { (short_date(item.date)) }
