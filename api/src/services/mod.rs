@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod coverage;
 pub mod history;
 pub mod imports;
+pub mod page_token;
 pub mod progress;
 pub mod scope;
 pub mod visits;
