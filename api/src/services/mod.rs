@@ -9,6 +9,7 @@
 pub mod assignments;
 pub mod campaigns;
 pub mod coverage;
+pub mod exports;
 pub mod history;
 pub mod imports;
 pub mod page_token;
