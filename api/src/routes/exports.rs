@@ -69,8 +69,8 @@ async fn export(
 }
 
 /// Every visit matching the filters as CSV, newest first.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits.csv", tag = "visits",
-    params(("cid" = String, Path, description = "Campaign id"), VisitQuery),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits.csv", operation_id = "exportVisitsCsv", tag = "visits",
+    params(("cid" = uuid::Uuid, Path, description = "Campaign id"), VisitQuery),
     responses((status = 200, content_type = "text/csv", body = String),
               (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
@@ -85,8 +85,8 @@ pub async fn visits_csv(
 }
 
 /// Every visit matching the filters that has a position, as a GeoJSON FeatureCollection.
-#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits.geojson", tag = "visits",
-    params(("cid" = String, Path, description = "Campaign id"), VisitQuery),
+#[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits.geojson", operation_id = "exportVisitsGeojson", tag = "visits",
+    params(("cid" = uuid::Uuid, Path, description = "Campaign id"), VisitQuery),
     responses((status = 200, content_type = "application/geo+json", body = Object),
               (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
