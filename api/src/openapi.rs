@@ -31,6 +31,7 @@ mod sync_schemas;
         routes::assignments::unassigned,
         routes::sync::push, routes::sync::pull,
         routes::visits::list, routes::visits::history_of, routes::visits::review,
+        routes::exports::visits_csv, routes::exports::visits_geojson,
         routes::coverage::coverage, routes::coverage::coverage_csv, routes::coverage::progress,
         routes::ops::healthz, routes::ops::readyz, routes::ops::metrics, routes::ops::openapi,
     ),

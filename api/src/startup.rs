@@ -20,6 +20,7 @@ use crate::db::{history, server_settings, users, Db, DbConn};
 use crate::http::metrics::Metrics;
 use crate::http::{compression, observe, problems};
 use crate::model::UserId;
+use crate::services::page_token::PageTokens;
 use crate::settings::Settings;
 use crate::state::{now_ms_i64, AppState, SERVER_NODE};
 use crate::sync::ingest::MAX_SKEW_MS;
@@ -104,6 +105,7 @@ pub fn build_state(db: Db, settings: &Settings) -> Result<AppState, String> {
     Ok(AppState {
         db,
         keys: TokenKeys::new(&secret),
+        page_tokens: PageTokens::from_secret(&secret),
         throttle: LoginThrottle::new(
             std::time::Duration::from_secs(15 * 60),
             settings.login_failures_per_username,

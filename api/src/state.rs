@@ -11,6 +11,7 @@ use crate::auth::sessions::RefreshPolicy;
 use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
+use crate::services::page_token::PageTokens;
 
 /// The node name of HLCs the server stamps itself (reviews, imports).
 pub const SERVER_NODE: &str = "server";
@@ -39,6 +40,8 @@ pub struct AppState {
     pub clock: Mutex<Clock>,
     /// Request metrics.
     pub metrics: Metrics,
+    /// Signs and opens the page tokens of the visit list and history.
+    pub page_tokens: PageTokens,
 }
 
 impl AppState {

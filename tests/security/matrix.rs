@@ -445,6 +445,43 @@ fn rows() -> Vec<Row> {
             expect: SCOPED_READ_OWN,
         },
         Row {
+            endpoint: "GET /api/v1/campaigns/{cid}/visits.csv",
+            build: |_, f, role, s| match (role, s) {
+                (Role::Volunteer, Scope::In) => {
+                    get(format!("/api/v1/campaigns/{}/visits.csv", f.world.campaign))
+                }
+                (Role::Volunteer, Scope::Out) => get(format!(
+                    "/api/v1/campaigns/{}/visits.csv?volunteer_id={}",
+                    f.world.campaign, f.world.volunteer3.0
+                )),
+                _ => get(format!(
+                    "/api/v1/campaigns/{}/visits.csv?ward_id={}",
+                    f.world.campaign,
+                    f.ward(s)
+                )),
+            },
+            expect: SCOPED_READ_OWN,
+        },
+        Row {
+            endpoint: "GET /api/v1/campaigns/{cid}/visits.geojson",
+            build: |_, f, role, s| match (role, s) {
+                (Role::Volunteer, Scope::In) => get(format!(
+                    "/api/v1/campaigns/{}/visits.geojson",
+                    f.world.campaign
+                )),
+                (Role::Volunteer, Scope::Out) => get(format!(
+                    "/api/v1/campaigns/{}/visits.geojson?volunteer_id={}",
+                    f.world.campaign, f.world.volunteer3.0
+                )),
+                _ => get(format!(
+                    "/api/v1/campaigns/{}/visits.geojson?ward_id={}",
+                    f.world.campaign,
+                    f.ward(s)
+                )),
+            },
+            expect: SCOPED_READ_OWN,
+        },
+        Row {
             endpoint: "GET /api/v1/campaigns/{cid}/visits/{id}/history",
             build: |_, f, _, s| {
                 let visit = if s == Scope::In {

@@ -148,9 +148,9 @@ fn parents_sum_their_children_and_take_the_ratio_of_the_sums(app: TestApp) {
     assert_eq!(
         csv.text,
         format!(
-            "code,name,level,households_total,households_attempted,households_reached,smartphone_users,app_users,coverage,target_met\n\
-             718,Thành phố Thủ Dầu Một,district,4,4,3,11,2,{},false\n\
-             721,Thị xã Bến Cát,district,0,0,0,0,0,,false\n",
+            "\u{feff}code,name,level,households_total,households_attempted,households_reached,smartphone_users,app_users,coverage,target_met\r\n\
+             718,Thành phố Thủ Dầu Một,district,4,4,3,11,2,{},false\r\n\
+             721,Thị xã Bến Cát,district,0,0,0,0,0,,false\r\n",
             2.0 / 11.0
         )
     );
@@ -165,9 +165,9 @@ fn parents_sum_their_children_and_take_the_ratio_of_the_sums(app: TestApp) {
         .expect(200);
     assert_eq!(
         csv.text,
-        "code,name,level,households_total,households_attempted,households_reached,smartphone_users,app_users,coverage,target_met\n\
-         25741,Phường Hiệp Thành,ward,2,2,1,10,1,0.1,false\n\
-         25744,Phường Phú Lợi,ward,2,2,2,1,1,1,true\n"
+        "\u{feff}code,name,level,households_total,households_attempted,households_reached,smartphone_users,app_users,coverage,target_met\r\n\
+         25741,Phường Hiệp Thành,ward,2,2,1,10,1,0.1,false\r\n\
+         25744,Phường Phú Lợi,ward,2,2,2,1,1,1,true\r\n"
     );
     let csv = app
         .get(

@@ -190,4 +190,136 @@ fn history_keeps_every_distinct_value_once_oldest_first(app: TestApp) {
     assert_verified(&app);
 }
 
-crate::both_backends!(history_keeps_every_distinct_value_once_oldest_first);
+/// 20,000 history rows of one visit (issue: one answer of 13.6 MB) page in order, each
+/// entry once, with tokens that only this server gives and only for this visit.
+fn a_long_history_pages_in_order_and_its_tokens_are_checked(app: TestApp) {
+    let world = World::build(&app);
+    let c = &world.campaign;
+    let house = house_id(&world.street1, "1");
+    let v = new_id();
+    let t = now_ms() - 600_000;
+    let creation = [
+        household(
+            &house,
+            &world.street1,
+            &[("house_number", json!("1"))],
+            &hlc(t, 0, "p"),
+        ),
+        visit(
+            &v,
+            &world.street1,
+            &house,
+            &knock("declined", "2026-11-28T09:00:00+07:00", 3, 0),
+            &hlc(t, 0, "p"),
+        ),
+    ];
+    assert_eq!(
+        push(&app, &world.volunteer1.1, c, "p", &creation),
+        ["applied", "applied"]
+    );
+    const NOTES: u16 = 20_000;
+    for batch in 0..NOTES / 1000 {
+        let changes: Vec<Value> = (1..=1000)
+            .map(|i| {
+                let n = batch * 1000 + i;
+                let note = json!(format!("n{n}"));
+                visit(
+                    &v,
+                    &world.street1,
+                    &house,
+                    &[("note", note)],
+                    &hlc(t, n, "p"),
+                )
+            })
+            .collect();
+        let statuses = push(&app, &world.volunteer1.1, c, "p", &changes);
+        assert!(statuses.iter().all(|s| s == "applied"), "batch {batch}");
+    }
+
+    // The default page is 100 entries with a token for the rest.
+    let first = app
+        .get(
+            &format!("/api/v1/campaigns/{c}/visits/{v}/history"),
+            &world.admin,
+        )
+        .expect(200)
+        .body;
+    assert_eq!(first["items"].as_array().unwrap().len(), 100);
+    let token = first["next_page_token"].as_str().unwrap().to_owned();
+
+    let pages = history_pages(&app, &world.admin, c, &v, 1000);
+    assert_eq!(pages.len(), 21, "20,004 entries in pages of 1000");
+    assert!(pages.iter().all(|p| p.len() <= 1000));
+    let all: Vec<Value> = pages.into_iter().flatten().collect();
+    assert_eq!(all.len(), 4 + usize::from(NOTES));
+    let notes: Vec<&str> = all
+        .iter()
+        .filter(|e| e["field"] == "note")
+        .map(|e| e["value"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (1..=NOTES).map(|n| format!("n{n}")).collect();
+    assert_eq!(notes, expected, "oldest first, each entry once");
+    let won: Vec<&Value> = all
+        .iter()
+        .filter(|e| e["field"] == "note" && e["won"] == true)
+        .collect();
+    assert_eq!(won.len(), 1);
+    assert_eq!(won[0]["value"], json!(format!("n{NOTES}")));
+    // The volunteer pages its own visit's history the same way.
+    assert_eq!(history(&app, &world.volunteer1.1, c, &v), all);
+
+    // Tokens: made up, altered, or taken to another visit's history are 422; so is a
+    // page size outside 1–1000.
+    let other = new_id();
+    let knock2 = visit(
+        &other,
+        &world.street1,
+        &house,
+        &knock("not_home", "2026-11-28T10:00:00+07:00", 0, 0),
+        &hlc(t + 1, 0, "p"),
+    );
+    assert_eq!(
+        push(&app, &world.volunteer1.1, c, "p", &[knock2]),
+        ["applied"]
+    );
+    let mut altered = token.clone().into_bytes();
+    let last = altered.len() - 3;
+    altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    for (visit_id, query) in [
+        (&v, "page_token=garbage".to_owned()),
+        (&v, format!("page_token={altered}")),
+        (&other, format!("page_token={token}")),
+        (&v, "page_size=0".to_owned()),
+        (&v, "page_size=1001".to_owned()),
+        (&v, "page_size=ten".to_owned()),
+    ] {
+        app.get(
+            &format!("/api/v1/campaigns/{c}/visits/{visit_id}/history?{query}"),
+            &world.admin,
+        )
+        .expect_problem(422, "validation");
+    }
+    // A visit-list token is not a history token either.
+    let list = visits(&app, &world.admin, c, "page_size=1");
+    let list_token = list["next_page_token"].as_str().unwrap();
+    app.get(
+        &format!("/api/v1/campaigns/{c}/visits/{v}/history?page_token={list_token}"),
+        &world.admin,
+    )
+    .expect_problem(422, "validation");
+    // And the right token still works.
+    let second = app
+        .get(
+            &format!("/api/v1/campaigns/{c}/visits/{v}/history?page_token={token}"),
+            &world.admin,
+        )
+        .expect(200)
+        .body;
+    assert_eq!(second["items"][0], all[100]);
+}
+
+crate::both_backends!(
+    history_keeps_every_distinct_value_once_oldest_first,
+    a_long_history_pages_in_order_and_its_tokens_are_checked
+);

@@ -12,6 +12,7 @@ mod concurrency;
 mod convergence;
 mod corrupt_rows;
 mod coverage;
+mod exports;
 mod history;
 mod progress;
 mod pull;

@@ -296,15 +296,35 @@ pub fn ids(list: &Value) -> Vec<String> {
 /// History of a visit (200).
 #[track_caller]
 pub fn history(app: &TestApp, token: &str, campaign: &str, visit: &str) -> Vec<Value> {
-    app.get(
-        &format!("/api/v1/campaigns/{campaign}/visits/{visit}/history"),
-        token,
-    )
-    .expect(200)
-    .body["items"]
-        .as_array()
-        .unwrap()
-        .clone()
+    history_pages(app, token, campaign, visit, 1000)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A visit's history page by page, following `next_page_token` to the end.
+pub fn history_pages(
+    app: &TestApp,
+    token: &str,
+    campaign: &str,
+    visit: &str,
+    page_size: usize,
+) -> Vec<Vec<Value>> {
+    let path = format!("/api/v1/campaigns/{campaign}/visits/{visit}/history?page_size={page_size}");
+    let mut pages = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let url = match &next {
+            None => path.clone(),
+            Some(t) => format!("{path}&page_token={t}"),
+        };
+        let body = app.get(&url, token).expect(200).body;
+        pages.push(body["items"].as_array().unwrap().clone());
+        match body["next_page_token"].as_str() {
+            Some(t) => next = Some(t.to_owned()),
+            None => return pages,
+        }
+    }
 }
 
 /// Creates a volunteer in a ward and logs it in: (id, token).

@@ -142,11 +142,20 @@ pub fn append(conn: &mut DbConn, entries: &[NewEntry]) -> QueryResult<()> {
     Ok(())
 }
 
-/// The log of one record, oldest first.
-pub fn of_record(conn: &mut DbConn, record_id: RecordId) -> DbResult<Vec<Entry>> {
+/// A page of one record's log, oldest first: at most `limit` entries after the entry
+/// `after` (by insertion order, which is received order: a record's pushes take its
+/// street's lock). The `(record_id, id)` index serves it however long the log is.
+pub fn page_of_record(
+    conn: &mut DbConn,
+    record_id: RecordId,
+    after: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<Entry>> {
     let rows: Vec<Stored> = history::table
         .filter(history::record_id.eq(record_id.to_string()))
+        .filter(history::id.gt(after.unwrap_or(i64::MIN)))
         .order(history::id.asc())
+        .limit(limit)
         .select(Stored::as_select())
         .load(conn)?;
     Ok(rows

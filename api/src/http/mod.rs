@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod compression;
+pub mod csv_out;
 pub mod csv_rows;
 pub mod metrics;
 pub mod observe;

@@ -18,9 +18,8 @@ use crate::db::{areas, streets, users, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
 use crate::model::{CampaignId, RecordId, StreetId, UserId};
-use crate::routes::visits::{
-    decode_token, encode_token, parse_filters, parse_page_size, VisitQuery,
-};
+use crate::routes::visits::{parse_filters, parse_page_size, VisitQuery};
+use crate::services::page_token::PageTokens;
 use crate::services::visits::{self as service, ReviewInput, Visit, VisitList};
 use crate::services::{campaigns, Scope};
 use crate::state::AppState;
@@ -34,6 +33,8 @@ const MAX_NOTE: usize = 500;
 struct VisitsView {
     campaign: CampaignRow,
     list: VisitList,
+    /// The signed `page_token` of the next page, if any.
+    next_token: Option<String>,
     streets: HashMap<StreetId, (String, String)>,
     volunteers: HashMap<UserId, String>,
     ward_name: Option<String>,
@@ -45,6 +46,7 @@ struct VisitsView {
 fn load(
     conn: &mut DbConn,
     scope: &Scope,
+    tokens: &PageTokens,
     campaign_id: CampaignId,
     query: &VisitQuery,
 ) -> ApiResult<VisitsView> {
@@ -59,9 +61,10 @@ fn load(
         .page_token
         .as_deref()
         .filter(|t| !t.is_empty())
-        .map(decode_token)
+        .map(|token| tokens.open_visits(campaign.id, token))
         .transpose()?;
     let list = service::visit_page(conn, scope, campaign.id, &filters, page_size, after)?;
+    let next_token = list.next.map(|next| tokens.visits(campaign.id, next));
     let street_ids: Vec<StreetId> = list.items.iter().map(|v| v.street_id.into()).collect();
     let streets = streets::by_ids(conn, &street_ids)?
         .into_iter()
@@ -100,6 +103,7 @@ fn load(
     Ok(VisitsView {
         campaign,
         list,
+        next_token,
         streets,
         volunteers,
         ward_name,
@@ -150,9 +154,10 @@ async fn render_list(
         let query = web::Query::<VisitQuery>::from_query(query_text)
             .map(web::Query::into_inner)
             .map_err(|_| PageError::from_api(lang, ApiError::validation("bad query")))?;
+        let tokens = state.page_tokens.clone();
         state
             .db
-            .read(move |conn| load(conn, &scope, campaign, &query))
+            .read(move |conn| load(conn, &scope, &tokens, campaign, &query))
             .await
     };
     let title = lang.pick("Danh sách lượt đến", "Visits");
@@ -336,8 +341,8 @@ fn render(viewer: &Viewer, view: &VisitsView, query: &VisitQuery, message: Optio
             @if query.page_token.as_deref().is_some_and(|t| !t.is_empty()) {
                 a href=(page_link(cid, query, None)) { "« " (l.pick("Trang đầu", "First page")) }
             }
-            @if let Some(next) = view.list.next {
-                a rel="next" href=(page_link(cid, query, Some(&encode_token(next)))) {
+            @if let Some(next) = &view.next_token {
+                a rel="next" href=(page_link(cid, query, Some(next))) {
                     (l.pick("Trang sau", "Next page")) " »"
                 }
             }

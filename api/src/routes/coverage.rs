@@ -10,6 +10,7 @@ use crate::access::Endpoint;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
+use crate::http::csv_out::{self, Cell};
 use crate::model::{date_in_range, AreaId};
 use crate::services;
 pub use crate::services::progress::{DateRange, Progress, ProgressItem};
@@ -71,14 +72,6 @@ pub async fn coverage(
     Ok(HttpResponse::Ok().json(tree))
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
 /// Coverage of an area's children as CSV, one row per child.
 #[utoipa::path(get, path = "/api/v1/campaigns/{cid}/coverage.csv", operation_id = "getCoverageCsv", tag = "coverage", params(("cid" = Uuid, Path, description = "Campaign id"), AreaQuery),
     responses((status = 200, content_type = "text/csv", body = String)),
@@ -90,24 +83,39 @@ pub async fn coverage_csv(
     query: web::Query<AreaQuery>,
 ) -> ApiResult<HttpResponse> {
     let tree = load_tree(caller, &state, &path, &query).await?;
-    let mut out = String::from(
-        "code,name,level,households_total,households_attempted,households_reached,smartphone_users,app_users,coverage,target_met\n",
+    let mut out = String::from(csv_out::BOM);
+    csv_out::push_header(
+        &mut out,
+        &[
+            "code",
+            "name",
+            "level",
+            "households_total",
+            "households_attempted",
+            "households_reached",
+            "smartphone_users",
+            "app_users",
+            "coverage",
+            "target_met",
+        ],
     );
     // One row per child, as the JSON's `children`: a ward's CSV is its header alone.
     for row in tree.children.unwrap_or_default() {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
-            csv_field(&row.code),
-            csv_field(&row.name),
-            row.level.as_str(),
-            row.households_total,
-            row.households_attempted,
-            row.households_reached,
-            row.smartphone_users,
-            row.app_users,
-            row.coverage.map(|c| c.to_string()).unwrap_or_default(),
-            row.target_met
-        ));
+        csv_out::push_row(
+            &mut out,
+            &[
+                Cell::Text(&row.code),
+                Cell::Text(&row.name),
+                Cell::Text(row.level.as_str()),
+                Cell::number(Some(row.households_total)),
+                Cell::number(Some(row.households_attempted)),
+                Cell::number(Some(row.households_reached)),
+                Cell::number(Some(row.smartphone_users)),
+                Cell::number(Some(row.app_users)),
+                Cell::number(row.coverage),
+                Cell::Bool(row.target_met),
+            ],
+        );
     }
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

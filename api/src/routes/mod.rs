@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod auth;
 pub mod campaigns;
 pub mod coverage;
+pub mod exports;
 pub mod households;
 pub mod ops;
 pub mod streets;
@@ -78,6 +79,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/sync/push").route(web::post().to(sync::push)))
                 .service(resource("/sync/pull").route(web::post().to(sync::pull)))
                 .service(resource("/campaigns/{cid}/visits").route(web::get().to(visits::list)))
+                .service(
+                    resource("/campaigns/{cid}/visits.csv")
+                        .route(web::get().to(exports::visits_csv)),
+                )
+                .service(
+                    resource("/campaigns/{cid}/visits.geojson")
+                        .route(web::get().to(exports::visits_geojson)),
+                )
                 .service(
                     resource("/campaigns/{cid}/visits/{id}/history")
                         .route(web::get().to(visits::history_of)),

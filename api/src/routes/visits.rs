@@ -2,20 +2,18 @@
 //! [`crate::services::visits`] and [`crate::services::history`].
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::Engine;
 use serde::Deserialize;
 use sync_protocol::{Outcome, Review};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::access::Endpoint;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body;
-use crate::model::{AreaId, RecordId, StreetId, UserId};
+use crate::model::{AreaId, CampaignId, RecordId, StreetId, UserId};
 pub use crate::services::history::HistoryEntry;
 pub use crate::services::visits::Visit;
-use crate::services::visits::{self, ReviewInput, VisitCursor, VisitFilters};
+use crate::services::visits::{self, ReviewInput, VisitFilters};
 use crate::services::{self as svc};
 use crate::state::AppState;
 
@@ -26,6 +24,26 @@ pub struct VisitPage {
     pub items: Vec<Visit>,
     /// Pass back as `page_token` for the next page; null on the last.
     pub next_page_token: Option<String>,
+}
+
+/// A page of a visit's history.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct HistoryPageBody {
+    /// Entries, oldest `received_at` first.
+    pub items: Vec<HistoryEntry>,
+    /// Pass back as `page_token` for the next page; null on the last.
+    pub next_page_token: Option<String>,
+}
+
+/// Paging of a visit's history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// 1–1000, default 100.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub page_size: Option<String>,
+    /// From the previous page.
+    pub page_token: Option<String>,
 }
 
 /// Filters of the visit list.
@@ -76,29 +94,6 @@ where
     D: serde::Deserializer<'de>,
 {
     Option::<String>::deserialize(deserializer).map(Some)
-}
-
-/// The `page_token` that continues after `cursor` (the dashboard's pages use it too).
-pub fn encode_token(cursor: VisitCursor) -> String {
-    let VisitCursor {
-        visited_at_us: us,
-        id,
-    } = cursor;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{us}|{id}"))
-}
-
-/// The cursor of a `page_token` (422 for one this server did not give).
-pub fn decode_token(token: &str) -> ApiResult<VisitCursor> {
-    let bad = || ApiError::validation("page_token is not one this server gave");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (us, id) = text.split_once('|').ok_or_else(bad)?;
-    Ok(VisitCursor {
-        visited_at_us: us.parse().map_err(|_| bad())?,
-        id: Uuid::parse_str(id).map_err(|_| bad())?.into(),
-    })
 }
 
 fn parse_bool(text: Option<&str>, name: &str) -> ApiResult<bool> {
@@ -164,44 +159,60 @@ pub async fn list(
     let query = query.into_inner();
     let filters = parse_filters(&query)?;
     let page_size = parse_page_size(query.page_size.as_deref())?;
+    let campaign_id = CampaignId::from(campaign_id);
     let after = query
         .page_token
         .as_deref()
         .filter(|t| !t.is_empty())
-        .map(decode_token)
+        .map(|token| state.page_tokens.open_visits(campaign_id, token))
         .transpose()?;
     let page = state
         .db
-        .read(move |conn| {
-            visits::visit_page(conn, &scope, campaign_id.into(), &filters, page_size, after)
-        })
+        .read(move |conn| visits::visit_page(conn, &scope, campaign_id, &filters, page_size, after))
         .await?;
     Ok(HttpResponse::Ok().json(VisitPage {
         items: page.items,
-        next_page_token: page.next.map(encode_token),
+        next_page_token: page
+            .next
+            .map(|cursor| state.page_tokens.visits(campaign_id, cursor)),
     }))
 }
 
-/// Every value ever pushed for a visit's fields, won or lost.
+/// Every value ever pushed for a visit's fields, won or lost, oldest first, a page at a
+/// time.
 #[utoipa::path(get, path = "/api/v1/campaigns/{cid}/visits/{id}/history", operation_id = "getVisitHistory",
-    params(("cid" = Uuid, Path, description = "Campaign id"), ("id" = Uuid, Path, description = "Visit id")), tag = "visits",
-    responses((status = 200, body = crate::model::Items<HistoryEntry>), (status = 404, body = crate::error::Problem)),
+    params(("cid" = Uuid, Path, description = "Campaign id"), ("id" = Uuid, Path, description = "Visit id"), HistoryQuery), tag = "visits",
+    responses((status = 200, body = HistoryPageBody), (status = 404, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn history_of(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.permit(Endpoint::ReadVisits)?;
     let scope = caller.scope()?;
     let (campaign_text, id_text) = path.into_inner();
     let campaign_id = body::path_id(&campaign_text, "campaign")?;
     let id: RecordId = body::path_id(&id_text, "visit")?.into();
-    let items = state
+    let page_size = parse_page_size(query.page_size.as_deref())?;
+    let after = query
+        .page_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|token| state.page_tokens.open_history(id, token))
+        .transpose()?;
+    let page = state
         .db
-        .read(move |conn| svc::history::history_of(conn, &scope, campaign_id.into(), id))
+        .read(move |conn| {
+            svc::history::history_page(conn, &scope, campaign_id.into(), id, page_size, after)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(crate::model::Items { items }))
+    Ok(HttpResponse::Ok().json(HistoryPageBody {
+        items: page.items,
+        next_page_token: page.next.map(|after| state.page_tokens.history(id, after)),
+    }))
 }
 
 /// Verify or reject a visit: an ordinary field change stamped with the server's HLC.

@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::access::Endpoint;
 use crate::db::{history, DbConn};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::model::{rfc3339_ms, CampaignId, RecordId};
-use crate::services::visits::visible_visit;
+use crate::services::visits::{visible_visit, MAX_PAGE_SIZE};
 use crate::services::{campaigns, Scope};
 
 /// One history entry.
@@ -32,18 +32,40 @@ pub struct HistoryEntry {
     pub won: bool,
 }
 
-/// Every value ever pushed for a visit's fields, won or lost, oldest first.
-pub fn history_of(
+/// A page of a visit's history.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// Oldest `received_at` first.
+    pub items: Vec<HistoryEntry>,
+    /// The last entry's position, where the next page starts; None on the last page.
+    pub next: Option<i64>,
+}
+
+/// A page of every value ever pushed for a visit's fields, won or lost, oldest first: at
+/// most `page_size` (1–1000) entries after the entry `after`. It reads one page of the log
+/// and the visit's current state, never the whole log.
+pub fn history_page(
     conn: &mut DbConn,
     scope: &Scope,
     campaign_id: CampaignId,
     id: RecordId,
-) -> ApiResult<Vec<HistoryEntry>> {
+    page_size: i64,
+    after: Option<i64>,
+) -> ApiResult<HistoryPage> {
     scope.permit(Endpoint::ReadVisits)?;
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        return Err(ApiError::validation(
+            "page_size must be an integer from 1 to 1000",
+        ));
+    }
     let campaign = campaigns::load(conn, campaign_id)?;
     let row = visible_visit(conn, scope, &campaign, id)?;
-    let entries = history::of_record(conn, row.id)?;
-    Ok(entries
+    let page_len = usize::try_from(page_size).map_err(ApiError::internal)?;
+    let mut entries = history::page_of_record(conn, row.id, after, page_size + 1)?;
+    let more = entries.len() > page_len;
+    entries.truncate(page_len);
+    let next = entries.last().filter(|_| more).map(|e| e.id);
+    let items = entries
         .into_iter()
         .map(|entry| {
             // The entry holding the field's current value and HLC (both sides are in
@@ -62,5 +84,6 @@ pub fn history_of(
                 won,
             }
         })
-        .collect())
+        .collect();
+    Ok(HistoryPage { items, next })
 }

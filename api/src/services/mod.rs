@@ -9,8 +9,10 @@
 pub mod assignments;
 pub mod campaigns;
 pub mod coverage;
+pub mod exports;
 pub mod history;
 pub mod imports;
+pub mod page_token;
 pub mod progress;
 pub mod scope;
 pub mod visits;
