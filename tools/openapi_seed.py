@@ -12,6 +12,10 @@ import urllib.request
 import uuid
 
 
+VOLUNTEER_USERNAME = "tnv.kiemtra"
+VOLUNTEER_PASSWORD = "mat-khau-kiem-tra"
+
+
 def call(base, token, method, path, body):
     request = urllib.request.Request(
         base + path,
@@ -35,8 +39,8 @@ def main():
     volunteer = post(
         "/api/v1/users",
         {
-            "username": "tnv.kiemtra",
-            "password": "mat-khau-kiem-tra",
+            "username": VOLUNTEER_USERNAME,
+            "password": VOLUNTEER_PASSWORD,
             "display_name": "Tình nguyện viên",
             "role": "volunteer",
             "area_id": ward["id"],
@@ -85,6 +89,8 @@ def main():
         ("CHECK_WARD", ward["id"]),
         ("CHECK_STREET", street["id"]),
         ("CHECK_VOLUNTEER", volunteer["id"]),
+        ("CHECK_VOLUNTEER_USERNAME", VOLUNTEER_USERNAME),
+        ("CHECK_VOLUNTEER_PASSWORD", VOLUNTEER_PASSWORD),
         ("CHECK_CAMPAIGN", campaign["id"]),
         ("CHECK_ASSIGNMENT", assignment["id"]),
         ("CHECK_VISIT", visit),

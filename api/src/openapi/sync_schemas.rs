@@ -208,6 +208,7 @@ pub fn constrain_bodies(schemas: &mut Map<String, Value>) {
         json!({
             "type": ["object", "null"],
             "description": "Last seq seen per street id; a street missing starts at 0.",
+            "propertyNames": {"format": "uuid"},
             "additionalProperties": {"type": "integer", "minimum": 0}
         }),
     );
@@ -235,7 +236,8 @@ pub fn constrain_bodies(schemas: &mut Map<String, Value>) {
         "cursors",
         json!({
             "type": "object",
-            "description": "Cursors to pull with next.",
+            "description": "Cursors to pull with next, by street id.",
+            "propertyNames": {"format": "uuid"},
             "additionalProperties": {"type": "integer", "minimum": 0}
         }),
     );
