@@ -10,5 +10,6 @@ mod support;
 
 mod backup;
 mod cluster;
+mod outage;
 mod several_processes;
 mod single_process;
