@@ -105,7 +105,13 @@ pub fn summary(built: &Built, database: &DbTarget, addr: SocketAddr, took: Durat
     }
     let _ = writeln!(
         out,
-        "\ncanvass demo ready at {}  (Ctrl-C stops it)",
+        "\nThe campaign's dashboard: {}/campaigns/{} (sign in with any login above)",
+        base_url(addr),
+        built.campaign
+    );
+    let _ = writeln!(
+        out,
+        "canvass demo ready at {}  (Ctrl-C stops it)",
         base_url(addr)
     );
     out
