@@ -122,8 +122,8 @@ struct ServerArgs {
     /// it when many phones share one carrier-NAT address.
     #[arg(long, env = "CANVASS_LOGIN_FAILURES_PER_IP", default_value_t = 100)]
     login_failures_per_ip: usize,
-    /// Origins allowed to call the API from a browser (comma-separated). CORS stays closed
-    /// when empty.
+    /// Origins allowed to call the API from a browser (comma-separated `scheme://host[:port]`,
+    /// or `*` for any). CORS stays closed when empty.
     #[arg(long, env = "CANVASS_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
     /// Take the client address from X-Forwarded-For (only behind a proxy you run).
@@ -149,6 +149,34 @@ struct ServerArgs {
     #[arg(long, env = "CANVASS_COOKIE_SECURE", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]
     cookie_secure: bool,
+}
+
+/// The allowed CORS origins: `*`, or `scheme://host[:port]` each (what a browser sends as
+/// `Origin`); anything else stops the server at start-up with a message instead of a panic
+/// in every worker.
+fn cors_origins(given: Vec<String>) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for origin in given.into_iter().map(|o| o.trim().to_owned()) {
+        if origin.is_empty() {
+            continue;
+        }
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let well_formed = origin == "*"
+            || host.is_some_and(|h| {
+                !h.is_empty()
+                    && !h.contains(['/', '?', '#', '*'])
+                    && !h.contains(char::is_whitespace)
+            });
+        if !well_formed {
+            return Err(format!(
+                "--cors-origins: {origin:?} is not an origin; give `*` or scheme://host[:port], e.g. https://dashboard.example"
+            ));
+        }
+        origins.push(origin);
+    }
+    Ok(origins)
 }
 
 fn database(url: &str) -> Result<DbTarget, String> {
@@ -184,11 +212,7 @@ fn settings(args: ServerArgs, database: DbTarget) -> Result<Settings, String> {
     settings.pool_size = args.pool_size;
     settings.workers = args.workers;
     settings.login_failures_per_ip = args.login_failures_per_ip;
-    settings.cors_origins = args
-        .cors_origins
-        .into_iter()
-        .filter(|o| !o.is_empty())
-        .collect();
+    settings.cors_origins = cors_origins(args.cors_origins)?;
     settings.trust_proxy = args.trust_proxy;
     settings.client_request_timeout = Duration::from_secs(args.client_timeout_secs);
     settings.body_timeout = Duration::from_secs(args.body_timeout_secs.max(1));

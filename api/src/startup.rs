@@ -135,7 +135,12 @@ fn cors(settings: &Settings) -> actix_cors::Cors {
         ])
         .max_age(3600);
     for origin in &settings.cors_origins {
-        cors = cors.allowed_origin(origin);
+        // actix-cors takes the wildcard only through `allow_any_origin` (it panics on "*").
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
     }
     cors
 }

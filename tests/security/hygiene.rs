@@ -80,6 +80,36 @@ fn cors_is_closed_by_default_and_opens_only_to_configured_origins(backend: Backe
     assert!(refused.header("access-control-allow-origin").is_none());
 }
 
+fn cors_open_to_any_origin_starts_and_answers_preflights(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, &[("CANVASS_CORS_ORIGINS", "*")]) else {
+        return;
+    };
+    let answer = preflight(&app, "https://any.example");
+    assert_eq!(answer.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(app.get("/healthz", "").status, 200);
+}
+
+fn a_cors_origin_that_is_not_an_origin_stops_the_server_with_a_message(backend: Backend) {
+    let Some(db) = fresh_db(backend) else {
+        return;
+    };
+    let (ok, _, stderr) = crate::common::run_cli(
+        &db,
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--cors-origins",
+            "dashboard.example/path",
+        ],
+    );
+    assert!(!ok, "serve started with a malformed CORS origin");
+    assert!(
+        stderr.contains("--cors-origins"),
+        "no message naming the flag: {stderr}"
+    );
+}
+
 fn huge_headers_are_refused_without_a_5xx(backend: Backend) {
     let Some(app) = spawn_app(backend) else {
         return;
@@ -210,6 +240,8 @@ macro_rules! per_backend {
 per_backend!(
     every_answer_carries_the_security_headers,
     cors_is_closed_by_default_and_opens_only_to_configured_origins,
+    cors_open_to_any_origin_starts_and_answers_preflights,
+    a_cors_origin_that_is_not_an_origin_stops_the_server_with_a_message,
     huge_headers_are_refused_without_a_5xx,
     a_slow_client_is_dropped,
     a_client_that_trickles_its_body_is_answered_and_dropped,
