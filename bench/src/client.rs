@@ -48,13 +48,28 @@ impl Api {
         body: &B,
     ) -> Result<A, BenchError> {
         let body = serde_json::to_string(body)?;
-        Ok(self
-            .agent
-            .post(&self.url(path))
-            .set("Authorization", &format!("Bearer {}", self.token))
-            .set("Content-Type", "application/json")
-            .send_string(&body)?
-            .into_json()?)
+        let mut attempt = 0;
+        loop {
+            let answer = self
+                .agent
+                .post(&self.url(path))
+                .set("Authorization", &format!("Bearer {}", self.token))
+                .set("Content-Type", "application/json")
+                .send_string(&body);
+            match answer {
+                // A busy server answers 503 with Retry-After; a phone waits and sends again.
+                Err(ureq::Error::Status(503, busy)) if attempt < 20 => {
+                    attempt += 1;
+                    let wait = busy
+                        .header("Retry-After")
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .unwrap_or(1)
+                        .min(5);
+                    std::thread::sleep(Duration::from_secs(wait));
+                }
+                other => return Ok(other?.into_json()?),
+            }
+        }
     }
 
     /// `POST` a CSV import.
