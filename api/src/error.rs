@@ -170,7 +170,15 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
+        self.respond_with(self.status_code())
+    }
+}
+
+impl ApiError {
+    /// The problem answer under `status` rather than the variant's own: for answers whose
+    /// status has no variant of its own (431), keeping the body's `status` equal to the
+    /// HTTP status.
+    pub fn respond_with(&self, status: StatusCode) -> HttpResponse {
         let detail = match self {
             ApiError::Internal(chain) => {
                 tracing::error!(error = %chain, "internal error");

@@ -3,8 +3,7 @@
 
 use std::sync::Mutex;
 
-use actix_web::middleware::{from_fn, Compress, Condition, ErrorHandlers};
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use base64::Engine;
 use rand::RngCore;
 use secrecy::ExposeSecret;
@@ -18,7 +17,6 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{password, username};
 use crate::db::{history, server_settings, users, Db, DbConn};
 use crate::http::metrics::Metrics;
-use crate::http::{compression, observe, problems};
 use crate::model::UserId;
 use crate::services::page_token::PageTokens;
 use crate::settings::Settings;
@@ -126,61 +124,13 @@ pub fn build_state(db: Db, settings: &Settings) -> Result<AppState, String> {
     })
 }
 
-fn cors(settings: &Settings) -> actix_cors::Cors {
-    let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([
-            actix_web::http::header::AUTHORIZATION,
-            actix_web::http::header::CONTENT_TYPE,
-        ])
-        .max_age(3600);
-    for origin in &settings.cors_origins {
-        // actix-cors takes the wildcard only through `allow_any_origin` (it panics on "*").
-        cors = if origin == "*" {
-            cors.allow_any_origin()
-        } else {
-            cors.allowed_origin(origin)
-        };
-    }
-    cors
-}
-
 /// Binds the HTTP server on `settings.bind` with `state` and starts it; the returned
 /// server runs until it is stopped or receives SIGINT/SIGTERM once awaited.
 pub fn start(
     settings: &Settings,
     state: web::Data<AppState>,
 ) -> Result<(actix_web::dev::Server, Vec<std::net::SocketAddr>), String> {
-    let cors_settings = settings.clone();
-    let cookie_secure = web::Data::new(crate::pages::session::CookieSecure(settings.cookie_secure));
-    let mut server = HttpServer::new(move || {
-        let cors_on = !cors_settings.cors_origins.is_empty();
-        App::new()
-            .app_data(state.clone())
-            .app_data(cookie_secure.clone())
-            .wrap(from_fn(compression::leave_plain))
-            .wrap(Compress::default())
-            .wrap(ErrorHandlers::new().default_handler(problems::to_problem))
-            .wrap(Condition::new(cors_on, cors(&cors_settings)))
-            .wrap(from_fn(observe::observe))
-            .configure(crate::routes::configure)
-    })
-    .client_request_timeout(settings.client_request_timeout)
-    .client_disconnect_timeout(std::time::Duration::from_secs(5))
-    .shutdown_timeout(settings.shutdown_timeout.as_secs())
-    .max_connection_rate(256);
-    if settings.workers > 0 {
-        server = server.workers(settings.workers);
-    }
-    let server = server
-        .bind(&settings.bind)
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
-    let addrs = server.addrs();
-    for addr in &addrs {
-        tracing::info!(%addr, "listening");
-        eprintln!("canvass listening on http://{addr}");
-    }
-    Ok((server.run(), addrs))
+    crate::http::server::start(settings, state)
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.

@@ -7,6 +7,7 @@ mod common;
 
 mod availability;
 mod hostile;
+mod http_layer;
 mod hygiene;
 mod logins;
 mod matrix;

@@ -5,6 +5,8 @@ pub mod body;
 pub mod compression;
 pub mod csv_out;
 pub mod csv_rows;
+pub mod heads;
 pub mod metrics;
 pub mod observe;
 pub mod problems;
+pub mod server;

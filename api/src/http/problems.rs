@@ -48,8 +48,7 @@ pub fn to_problem<B: MessageBody>(
     }
     let status = res.status();
     let (req, original) = res.into_parts();
-    let mut replacement: HttpResponse = error_for_status(status).error_response();
-    *replacement.status_mut() = status;
+    let mut replacement: HttpResponse = error_for_status(status).respond_with(status);
     for (name, value) in original.headers() {
         if name == CONTENT_TYPE
             || name == actix_web::http::header::CONTENT_LENGTH
