@@ -49,6 +49,12 @@ pub enum ApiError {
         /// Seconds until a retry may succeed (the `Retry-After` header).
         retry_after_secs: u64,
     },
+    /// The filesystem of the SQLite database is full: the write was refused whole (its
+    /// transaction rolled back) and writes are refused until space is freed. Answered as
+    /// 503 `unavailable` with `Retry-After`, like any database outage, so phones keep
+    /// their changes and retry (docs/operations.md, "Disk full").
+    #[error("{0}")]
+    StorageFull(String),
     /// Route exists, method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -73,7 +79,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::RequestTimeout(_) => "request_timeout",
-            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Unavailable { .. } | ApiError::StorageFull(_) => "unavailable",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
@@ -162,7 +168,9 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::StorageFull(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -207,6 +215,9 @@ impl ApiError {
             } => {
                 response.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
             }
+            ApiError::StorageFull(_) => {
+                response.insert_header(("Retry-After", STORAGE_FULL_RETRY_AFTER_SECS.to_string()));
+            }
             _ => {}
         }
         response.json(problem)
@@ -224,9 +235,16 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 database_out_of_reach(info.message())
             }
+            Error::DatabaseError(_, info) if is_storage_full(info.message()) => {
+                ApiError::StorageFull(STORAGE_FULL_DETAIL.to_owned())
+            }
             Error::DatabaseError(_, info) if is_transient(info.message()) => {
                 database_out_of_reach(info.message())
             }
+            // The commit failed and so did the rollback after it: the commit's error says
+            // why (SQLite may already have rolled the transaction back itself, as it does
+            // on a full disk, and then has nothing left to roll back).
+            Error::RollbackErrorOnCommit { commit_error, .. } => ApiError::from(*commit_error),
             other => ApiError::internal(other),
         }
     }
@@ -250,6 +268,22 @@ fn is_transient(message: &str) -> bool {
     MARKERS.iter().any(|marker| message.contains(marker))
 }
 
+/// The `detail` of a write refused for a full disk.
+pub const STORAGE_FULL_DETAIL: &str =
+    "the server's disk is full: nothing of this request was stored; retry later";
+
+/// The `Retry-After` of a write refused for a full disk: freeing space takes an operator,
+/// so retrying every few seconds would only add load.
+pub const STORAGE_FULL_RETRY_AFTER_SECS: u64 = 30;
+
+/// Whether the database could not grow its files: SQLite's SQLITE_FULL ("database or disk
+/// is full"; SQLite then rolls back the statement or the whole transaction) or PostgreSQL's
+/// `disk_full` ("could not extend file …: No space left on device", the transaction
+/// aborted). Either way nothing of the write is applied.
+fn is_storage_full(message: &str) -> bool {
+    message.contains("database or disk is full") || message.contains("No space left on device")
+}
+
 fn database_out_of_reach(message: &str) -> ApiError {
     tracing::warn!(error = %message, "database busy or out of reach");
     ApiError::unavailable(
@@ -270,3 +304,36 @@ impl From<diesel::r2d2::PoolError> for ApiError {
 
 /// The result type of handlers and storage functions called from them.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database_error(message: &str) -> Error {
+        Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_full_disk_is_answered_503_unavailable_with_retry_after_on_either_backend() {
+        let sqlite = "database or disk is full";
+        let postgres = "could not extend file \"base/16384/2619\": No space left on device";
+        for message in [sqlite, postgres] {
+            let err = ApiError::from(database_error(message));
+            assert_eq!(err.code(), "unavailable", "{message}");
+            let response = err.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get("retry-after").unwrap(), "30");
+        }
+    }
+
+    #[test]
+    fn a_commit_whose_rollback_failed_is_judged_by_the_commits_own_error() {
+        let err = ApiError::from(Error::RollbackErrorOnCommit {
+            rollback_error: Box::new(database_error("cannot rollback - no transaction is active")),
+            commit_error: Box::new(database_error("database or disk is full")),
+        });
+        assert!(matches!(err, ApiError::StorageFull(_)), "{err:?}");
+    }
+}

@@ -1,6 +1,6 @@
 //! Operations: one SQLite process, several processes over one PostgreSQL database, backups
-//! that restore, database outages survived. The PostgreSQL tests are skipped loudly without
-//! a server (`CANVASS_REQUIRE_POSTGRES=1` makes that a failure).
+//! that restore, database outages and a full SQLite disk survived. The PostgreSQL tests are
+//! skipped loudly without a server (`CANVASS_REQUIRE_POSTGRES=1` makes that a failure).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -10,6 +10,7 @@ mod support;
 
 mod backup;
 mod cluster;
+mod disk_full;
 mod outage;
 mod several_processes;
 mod single_process;

@@ -82,17 +82,24 @@ impl Proxy {
 
 /// What the pushers saw.
 #[derive(Default)]
-struct Seen {
-    ok: AtomicUsize,
-    unavailable: AtomicUsize,
-    other: Mutex<Vec<String>>,
-    acknowledged: Mutex<Vec<String>>,
+pub(crate) struct Seen {
+    pub(crate) ok: AtomicUsize,
+    pub(crate) unavailable: AtomicUsize,
+    pub(crate) other: Mutex<Vec<String>>,
+    pub(crate) acknowledged: Mutex<Vec<String>>,
 }
 
 /// The client's timeout: an answer must come within it, even while the database is gone.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn push_house(agent: &ureq::Agent, base: &str, world: &World, device: &str, n: usize, seen: &Seen) {
+pub(crate) fn push_house(
+    agent: &ureq::Agent,
+    base: &str,
+    world: &World,
+    device: &str,
+    n: usize,
+    seen: &Seen,
+) {
     let mut clock = Ticker::new(device);
     let number = format!("{device}-{n}");
     let house = house_id(&world.street1, &number);
@@ -138,7 +145,7 @@ fn push_house(agent: &ureq::Agent, base: &str, world: &World, device: &str, n: u
     }
 }
 
-fn readyz(base: &str) -> u16 {
+pub(crate) fn readyz(base: &str) -> u16 {
     let agent = ureq::AgentBuilder::new().timeout(CLIENT_TIMEOUT).build();
     match agent.get(&format!("{base}/readyz")).call() {
         Ok(response) => response.status(),
@@ -148,7 +155,7 @@ fn readyz(base: &str) -> u16 {
 }
 
 /// Stops the pushers when dropped.
-struct StopOnDrop<'a>(&'a AtomicBool);
+pub(crate) struct StopOnDrop<'a>(pub(crate) &'a AtomicBool);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
@@ -157,7 +164,7 @@ impl Drop for StopOnDrop<'_> {
 }
 
 /// Waits for `done`, failing after a generous bound instead of hanging the suite.
-fn wait_for(what: &str, done: impl Fn() -> bool) {
+pub(crate) fn wait_for(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(180);
     while !done() {
         assert!(Instant::now() < deadline, "gave up waiting for {what}");

@@ -20,6 +20,7 @@ pub mod assignments;
 pub mod campaigns;
 pub mod counters;
 mod decode;
+pub mod disk_full;
 pub mod error;
 pub mod history;
 pub mod login_attempts;

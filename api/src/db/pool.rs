@@ -1,11 +1,13 @@
 //! The connection pool and the async handle that runs blocking diesel work off the runtime.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, Pool};
 use diesel::Connection;
 
+use super::disk_full::DiskFull;
 use super::DbConn;
 use crate::error::{ApiError, ApiResult};
 
@@ -151,6 +153,7 @@ pub struct Db {
     readers: Pool<Manager>,
     writer: Pool<Manager>,
     backend: Backend,
+    disk_full: Arc<DiskFull>,
 }
 
 impl Db {
@@ -166,10 +169,15 @@ impl Db {
             DbTarget::Postgres(_) => build_pool(target, size.max(1), true)?,
             DbTarget::SqliteMemory => readers.clone(),
         };
+        let database_file = match target {
+            DbTarget::SqliteFile(path) => Some(path.as_str()),
+            DbTarget::SqliteMemory | DbTarget::Postgres(_) => None,
+        };
         Ok(Db {
             readers,
             writer,
             backend: target.backend(),
+            disk_full: Arc::new(DiskFull::new(database_file)),
         })
     }
 
@@ -205,11 +213,23 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.writer.clone();
+        let disk_full = self.disk_full.clone();
         run_blocking(move || {
             let mut conn = checkout(&pool)?;
-            conn.write_transaction(f)
+            let outcome = conn.write_transaction(f);
+            disk_full.observe(&outcome);
+            outcome
         })
         .await
+    }
+
+    /// Whether writes are refused because the database's disk is full (see
+    /// [`DiskFull::still_full`]; it asks the filesystem, so it runs off the runtime).
+    pub async fn disk_still_full(&self) -> bool {
+        let disk_full = self.disk_full.clone();
+        run_blocking(move || Ok(disk_full.still_full()))
+            .await
+            .unwrap_or(true)
     }
 }
 

@@ -212,7 +212,7 @@ impl PageError {
             ApiError::NotFound(_) => PageKind::NotFound,
             ApiError::Unauthorized(_) => PageKind::SignIn("/".into()),
             ApiError::MethodNotAllowed => PageKind::MethodNotAllowed,
-            ApiError::Unavailable { .. } => PageKind::Unavailable,
+            ApiError::Unavailable { .. } | ApiError::StorageFull(_) => PageKind::Unavailable,
             ApiError::PayloadTooLarge(_) => PageKind::BadRequest(StatusCode::PAYLOAD_TOO_LARGE),
             ApiError::UnsupportedMediaType(_) => {
                 PageKind::BadRequest(StatusCode::UNSUPPORTED_MEDIA_TYPE)

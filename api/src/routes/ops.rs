@@ -13,7 +13,8 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// 200 when the database answers; 503 `unavailable` with `Retry-After` while it does not.
+/// 200 when the database answers; 503 `unavailable` with `Retry-After` while it does not,
+/// and while its disk is full (reads are served then, but no write can be).
 #[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "operations",
     responses((status = 200)))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -28,6 +29,11 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
                 crate::db::pool::RETRY_AFTER_SECS,
             )
         })?;
+    if state.db.disk_still_full().await {
+        return Err(ApiError::StorageFull(
+            "the database's disk is full: writes are refused until space is freed".into(),
+        ));
+    }
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }
 
