@@ -8,6 +8,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod client;
+pub mod relay;
 pub mod world;
 
 use std::io::{BufRead, BufReader, Write};

@@ -1,84 +1,19 @@
-//! Database outages survived (contract §12 "Retrying"): a TCP proxy between the server and
+//! Database outages survived (contract §12 "Retrying"): a TCP relay between the server and
 //! PostgreSQL cuts every connection and refuses new ones while phones push, then lets them
 //! through again. The shared PostgreSQL itself is never stopped. While it is cut, requests
 //! that need the database answer 503 `unavailable` with `Retry-After` within the client's
 //! timeout (never a 500, never a hang) and `/readyz` answers 503; afterwards the server
 //! recovers by itself and every push that got a 200 is there.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::common::relay::Relay;
 use crate::common::{fresh_db, run_cli, Backend, Server, TestApp, TestDb, World};
 use crate::support::*;
-
-/// A TCP proxy to 127.0.0.1:5432 that can cut everything and refuse new connections.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    live: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = from.shutdown(Shutdown::Both);
-    let _ = to.shutdown(Shutdown::Both);
-}
-
-impl Proxy {
-    fn start() -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
-        let (up2, live2) = (up.clone(), live.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if !up2.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect("127.0.0.1:5432") else {
-                    continue;
-                };
-                let mut live = live2.lock().unwrap();
-                live.push(client.try_clone().unwrap());
-                live.push(server.try_clone().unwrap());
-                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                std::thread::spawn(move || pipe(client, server));
-                std::thread::spawn(move || pipe(s2, c2));
-            }
-        });
-        Proxy { port, up, live }
-    }
-
-    /// Cuts every connection and refuses new ones.
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for stream in self.live.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
 
 /// What the pushers saw.
 #[derive(Default)]
@@ -180,7 +115,7 @@ fn a_database_outage_answers_503_and_recovers_with_nothing_acknowledged_lost() {
     let TestDb::Postgres { name, .. } = &real else {
         unreachable!()
     };
-    let proxy = Proxy::start();
+    let proxy = Relay::start("127.0.0.1:5432");
     let proxied = TestDb::Postgres {
         name: name.clone(),
         admin_url: format!("postgres://postgres@127.0.0.1:{}/test", proxy.port),

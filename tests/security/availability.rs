@@ -2,15 +2,14 @@
 //! request that cannot get the database in time answers 503 `unavailable` with
 //! `Retry-After` (never 500, never a hang), and the server recovers by itself.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use serde_json::{json, Value};
 
+use crate::common::relay::Relay;
 use crate::common::{fresh_db, spawn_app, Backend, Resp, Server, TestApp, World};
 
 /// A ward leader's import as big as the one that froze the server: 350,000 households
@@ -212,70 +211,6 @@ fn a_write_that_cannot_get_its_lock_in_time_answers_503(backend: Backend) {
     assert_eq!(results[0]["status"], json!("applied"), "{}", retried.text);
 }
 
-/// A TCP relay between the server and PostgreSQL that the test can cut and restore, so
-/// the database goes out of reach without touching the shared PostgreSQL server.
-struct Relay {
-    port: u16,
-    up: Arc<AtomicBool>,
-    open: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Relay {
-    fn start(upstream: String) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
-        let (up2, open2) = (up.clone(), open.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if !up2.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(&upstream) else {
-                    continue;
-                };
-                let mut open = open2.lock().unwrap();
-                open.push(client.try_clone().unwrap());
-                open.push(server.try_clone().unwrap());
-                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
-                pipe(server, client);
-            }
-        });
-        Relay { port, up, open }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for stream in self.open.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match from.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if to.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = to.shutdown(Shutdown::Both);
-    });
-}
-
 /// PostgreSQL goes away under a running server: requests that need it answer 503 with
 /// `Retry-After` (never 500), `/readyz` answers 503, `/healthz` still 200; when it is back
 /// the server serves again by itself, and nothing acknowledged before is lost.
@@ -287,7 +222,7 @@ fn an_unreachable_database_answers_503_and_the_server_recovers(backend: Backend)
     let url = db.url();
     let (head, tail) = url.split_once('@').unwrap();
     let (host, name) = tail.split_once('/').unwrap();
-    let relay = Relay::start(host.to_owned());
+    let relay = Relay::start(host);
     let relayed = format!("{head}@127.0.0.1:{}/{name}", relay.port);
     let server = Server::start_url(&relayed, "127.0.0.1:0", &[]);
     let app = TestApp::new(server, db, backend);
