@@ -76,9 +76,7 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
-    let campaign: CampaignId = body::path_id(&path, "campaign")
-        .map_err(|e| PageError::from_api(lang, e))?
-        .into();
+    let campaign: CampaignId = form::path_id(lang, &path, "campaign")?;
     let ward = ward_query(&req).map_err(|e| PageError::from_api(lang, e))?;
     render_page(&viewer, &state, **secure, campaign, ward, None).await
 }
@@ -247,11 +245,8 @@ pub async fn assign(
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
-    let form = form::read(&req, payload, lang).await?;
-    viewer.check_csrf(form.get("csrf_token"))?;
-    let campaign: CampaignId = body::path_id(&path, "campaign")
-        .map_err(|e| PageError::from_api(lang, e))?
-        .into();
+    let form = form::read_posted(&req, payload, &viewer).await?;
+    let campaign: CampaignId = form::path_id(lang, &path, "campaign")?;
     viewer
         .caller
         .permit(Endpoint::ManageAssignments)
@@ -340,13 +335,10 @@ pub async fn unassign(
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
-    let form = form::read(&req, payload, lang).await?;
-    viewer.check_csrf(form.get("csrf_token"))?;
+    let form = form::read_posted(&req, payload, &viewer).await?;
     let (campaign_text, id_text) = path.into_inner();
-    let campaign: CampaignId = body::path_id(&campaign_text, "campaign")
-        .map_err(|e| PageError::from_api(lang, e))?
-        .into();
-    let id = body::path_id(&id_text, "assignment").map_err(|e| PageError::from_api(lang, e))?;
+    let campaign: CampaignId = form::path_id(lang, &campaign_text, "campaign")?;
+    let id: uuid::Uuid = form::path_id(lang, &id_text, "assignment")?;
     viewer
         .caller
         .permit(Endpoint::ManageAssignments)

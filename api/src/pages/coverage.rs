@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use maud::{html, Markup};
 
+use super::form;
 use super::i18n::{local_time, Lang};
 use super::render::{page, respond, PageError};
 use super::session::{CookieSecure, Viewer};
@@ -14,7 +15,6 @@ use crate::db::areas::{self, AreaRow};
 use crate::db::campaigns::CampaignRow;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
-use crate::http::body;
 use crate::model::{AreaId, CampaignId, Level};
 use crate::services::progress::{DateRange, Progress, MAX_PROGRESS_DAYS};
 use crate::services::{campaigns, coverage, progress, Scope};
@@ -102,9 +102,8 @@ pub async fn campaign_home(
     secure: web::Data<CookieSecure>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let campaign =
-        body::path_id(&path, "campaign").map_err(|e| PageError::from_api(viewer.lang, e))?;
-    show(viewer, &state, **secure, campaign.into(), None).await
+    let campaign: CampaignId = form::path_id(viewer.lang, &path, "campaign")?;
+    show(viewer, &state, **secure, campaign, None).await
 }
 
 /// `GET /campaigns/{cid}/areas/{area_id}`.
@@ -116,10 +115,9 @@ pub async fn area_page(
 ) -> Result<HttpResponse, PageError> {
     let (campaign_text, area_text) = path.into_inner();
     let lang = viewer.lang;
-    let campaign =
-        body::path_id(&campaign_text, "campaign").map_err(|e| PageError::from_api(lang, e))?;
-    let area = body::path_id(&area_text, "area").map_err(|e| PageError::from_api(lang, e))?;
-    show(viewer, &state, **secure, campaign.into(), Some(area.into())).await
+    let campaign: CampaignId = form::path_id(lang, &campaign_text, "campaign")?;
+    let area: AreaId = form::path_id(lang, &area_text, "area")?;
+    show(viewer, &state, **secure, campaign, Some(area)).await
 }
 
 async fn show(

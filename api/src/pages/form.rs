@@ -53,3 +53,22 @@ pub async fn read(req: &HttpRequest, payload: Payload, lang: Lang) -> Result<For
         .map_err(|err| PageError::from_api(lang, ApiError::InvalidJson(err.to_string())))?;
     Ok(Form(pairs))
 }
+
+/// Reads a form posted by a signed-in viewer and checks its CSRF token (403 without the
+/// session's own).
+pub async fn read_posted(
+    req: &HttpRequest,
+    payload: Payload,
+    viewer: &super::session::Viewer,
+) -> Result<Form, PageError> {
+    let form = read(req, payload, viewer.lang).await?;
+    viewer.check_csrf(form.get("csrf_token"))?;
+    Ok(form)
+}
+
+/// An id in a page's path: 404 page when it is not a UUID.
+pub fn path_id<T: From<uuid::Uuid>>(lang: Lang, text: &str, what: &str) -> Result<T, PageError> {
+    crate::http::body::path_id(text, what)
+        .map(T::from)
+        .map_err(|e| PageError::from_api(lang, e))
+}

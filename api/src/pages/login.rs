@@ -171,8 +171,7 @@ pub async fn sign_out(
     secure: web::Data<CookieSecure>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let form = form::read(&req, payload, viewer.lang).await?;
-    viewer.check_csrf(form.get("csrf_token"))?;
+    form::read_posted(&req, payload, &viewer).await?;
     viewer
         .end(&state)
         .await

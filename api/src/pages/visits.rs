@@ -16,7 +16,6 @@ use crate::access::Endpoint;
 use crate::db::campaigns::CampaignRow;
 use crate::db::{areas, streets, users, DbConn};
 use crate::error::{ApiError, ApiResult};
-use crate::http::body;
 use crate::model::{CampaignId, RecordId, StreetId, UserId};
 use crate::routes::visits::{parse_filters, parse_page_size, VisitQuery};
 use crate::services::page_token::PageTokens;
@@ -121,12 +120,12 @@ pub async fn list(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
-    let campaign = body::path_id(&path, "campaign").map_err(|e| PageError::from_api(lang, e))?;
+    let campaign: CampaignId = form::path_id(lang, &path, "campaign")?;
     render_list(
         &viewer,
         &state,
         **secure,
-        campaign.into(),
+        campaign,
         req.query_string(),
         None,
     )
@@ -422,15 +421,10 @@ pub async fn review(
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
-    let form = form::read(&req, payload, lang).await?;
-    viewer.check_csrf(form.get("csrf_token"))?;
+    let form = form::read_posted(&req, payload, &viewer).await?;
     let (campaign_text, id_text) = path.into_inner();
-    let campaign: CampaignId = body::path_id(&campaign_text, "campaign")
-        .map_err(|e| PageError::from_api(lang, e))?
-        .into();
-    let id: RecordId = body::path_id(&id_text, "visit")
-        .map_err(|e| PageError::from_api(lang, e))?
-        .into();
+    let campaign: CampaignId = form::path_id(lang, &campaign_text, "campaign")?;
+    let id: RecordId = form::path_id(lang, &id_text, "visit")?;
     let query = back_query(campaign, form.get("back"));
     let back = if query.is_empty() {
         format!("/campaigns/{campaign}/visits")
