@@ -153,17 +153,8 @@ fn assigning_and_unassigning_a_street(app: TestApp) {
     let holder = format!("{street} .holder[data-username='tnv.minh']");
     browser.wait_for(&holder);
     let held = |app: &TestApp| -> usize {
-        app.get(
-            &format!(
-                "/api/v1/campaigns/{}/assignments?ward_id={}",
-                world.campaign, world.ward1
-            ),
-            &world.leader1.1,
-        )
-        .expect(200)
-        .body["items"]
-            .as_array()
-            .unwrap()
+        world
+            .ward1_assignments(app)
             .iter()
             .filter(|a| a["street_id"] == world.street2.as_str())
             .count()

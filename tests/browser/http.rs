@@ -118,19 +118,7 @@ fn forms_without_the_csrf_token_are_403(app: TestApp) {
 fn a_forged_assignment_changes_nothing(app: TestApp) {
     let world = World::build(&app);
     let mut web = signed_in(&app, "to.truong.1", PASSWORD);
-    let before = app
-        .get(
-            &format!(
-                "/api/v1/campaigns/{}/assignments?ward_id={}",
-                world.campaign, world.ward1
-            ),
-            &world.leader1.1,
-        )
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .unwrap()
-        .len();
+    let before = world.ward1_assignments(&app).len();
     web.post(
         &format!("/campaigns/{}/assignments", world.campaign),
         &[
@@ -139,19 +127,7 @@ fn a_forged_assignment_changes_nothing(app: TestApp) {
         ],
     )
     .expect(403);
-    let after = app
-        .get(
-            &format!(
-                "/api/v1/campaigns/{}/assignments?ward_id={}",
-                world.campaign, world.ward1
-            ),
-            &world.leader1.1,
-        )
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .unwrap()
-        .len();
+    let after = world.ward1_assignments(&app).len();
     assert_eq!(before, after);
 }
 

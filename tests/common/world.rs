@@ -166,4 +166,20 @@ impl World {
         .expect(201)
         .body
     }
+
+    /// Ward 1's assignments in the campaign, as its ward leader reads them from the API.
+    pub fn ward1_assignments(&self, app: &TestApp) -> Vec<Value> {
+        app.get(
+            &format!(
+                "/api/v1/campaigns/{}/assignments?ward_id={}",
+                self.campaign, self.ward1
+            ),
+            &self.leader1.1,
+        )
+        .expect(200)
+        .body["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
 }
