@@ -1,6 +1,6 @@
 //! Operations: one SQLite process, several processes over one PostgreSQL database, backups
-//! that restore, database outages survived. The PostgreSQL tests are skipped loudly without
-//! a server (`CANVASS_REQUIRE_POSTGRES=1` makes that a failure).
+//! that restore, database outages survived, TLS to PostgreSQL. The PostgreSQL tests are
+//! skipped loudly without a server (`CANVASS_REQUIRE_POSTGRES=1` makes that a failure).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -11,5 +11,7 @@ mod support;
 mod backup;
 mod cluster;
 mod outage;
+mod pg_tls;
 mod several_processes;
 mod single_process;
+mod tls;
