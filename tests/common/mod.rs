@@ -44,7 +44,7 @@ pub enum TestDb {
     Postgres { name: String, admin_url: String },
 }
 
-mod tempdir {
+pub mod tempdir {
     /// A directory removed on drop.
     #[derive(Debug)]
     pub struct TempDir(pub std::path::PathBuf);
@@ -88,12 +88,14 @@ impl Drop for TestDb {
     }
 }
 
-fn postgres_admin_url() -> String {
+/// The URL of the PostgreSQL server the tests make their databases on.
+pub fn postgres_admin_url() -> String {
     std::env::var("CANVASS_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
-fn postgres_required() -> bool {
+/// Whether a skipped PostgreSQL test is a failure (`CANVASS_REQUIRE_POSTGRES=1`).
+pub fn postgres_required() -> bool {
     std::env::var("CANVASS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
 }
 

@@ -1,6 +1,7 @@
 //! Operations: one SQLite process, several processes over one PostgreSQL database, backups
-//! that restore, database outages and a full SQLite disk survived. The PostgreSQL tests are
-//! skipped loudly without a server (`CANVASS_REQUIRE_POSTGRES=1` makes that a failure).
+//! that restore, database outages and a full SQLite disk survived, TLS to PostgreSQL. The
+//! PostgreSQL tests are skipped loudly without a server (`CANVASS_REQUIRE_POSTGRES=1` makes
+//! that a failure).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -12,5 +13,7 @@ mod backup;
 mod cluster;
 mod disk_full;
 mod outage;
+mod pg_tls;
 mod several_processes;
 mod single_process;
+mod tls;
