@@ -3,7 +3,7 @@
 //! 500 rows, one prepared multi-row `INSERT … ON CONFLICT DO UPDATE` per transaction, one
 //! index on (street_id, seq) beside the key. The server's ingest is measured against it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
@@ -109,8 +109,28 @@ macro_rules! insert_batch {
     }};
 }
 
-/// Upserts `count` new visit rows; rows per second.
-pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<f64, BenchError> {
+/// What one limit measurement found.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    /// Rows per second.
+    pub rate: f64,
+    /// CPU time per row of the thread that stored them, on SQLite, where the database runs
+    /// in that thread (PostgreSQL's work happens in its own processes).
+    pub cpu_per_row: Option<Duration>,
+}
+
+/// CPU time (user and system) of the calling thread so far, from Linux `/proc`.
+pub fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// Upserts `count` new visit rows.
+pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<Limit, BenchError> {
     let data = rows(count, keys, 80);
     match database.backend {
         Backend::Sqlite => {
@@ -118,13 +138,17 @@ pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<f64, Ben
                 .sqlite_path()
                 .ok_or_else(|| BenchError::Setup("no SQLite file".into()))?;
             let mut conn = SqliteConnection::establish(&path.display().to_string())?;
-            // The server's settings: WAL, and FULL so that a commit survives a power cut.
+            // The server writer's settings: WAL, FULL so that a commit survives a power
+            // cut, and the same page cache and checkpoint interval.
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; \
+                 PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; \
+                 PRAGMA wal_autocheckpoint = 10000;",
             )?;
             conn.batch_execute("DROP TABLE IF EXISTS limit_visits")?;
             conn.batch_execute(SCHEMA)?;
             let sql = statement(BATCH, |_| "?".to_owned());
+            let cpu_before = thread_cpu();
             let started = Instant::now();
             for batch in data.chunks(BATCH) {
                 let sql = if batch.len() == BATCH {
@@ -136,7 +160,14 @@ pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<f64, Ben
                     insert_batch!(c, diesel::sqlite::Sqlite, sql, batch)
                 })?;
             }
-            Ok(count as f64 / started.elapsed().as_secs_f64())
+            let rate = count as f64 / started.elapsed().as_secs_f64();
+            let cpu_per_row = match (cpu_before, thread_cpu()) {
+                (Some(before), Some(after)) => u32::try_from(count)
+                    .ok()
+                    .map(|n| after.saturating_sub(before) / n.max(1)),
+                _ => None,
+            };
+            Ok(Limit { rate, cpu_per_row })
         }
         Backend::Postgres => {
             let mut conn = PgConnection::establish(&database.url)?;
@@ -153,7 +184,10 @@ pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<f64, Ben
                 };
                 conn.transaction(|c| insert_batch!(c, diesel::pg::Pg, sql, batch))?;
             }
-            Ok(count as f64 / started.elapsed().as_secs_f64())
+            Ok(Limit {
+                rate: count as f64 / started.elapsed().as_secs_f64(),
+                cpu_per_row: None,
+            })
         }
     }
 }

@@ -99,6 +99,9 @@ enum Command {
         /// Which backends.
         #[arg(long, value_enum, default_value = "both")]
         backend: Which,
+        /// Only these rows (the limit is measured with ingest); all when not given.
+        #[arg(long, value_enum, value_delimiter = ',')]
+        only: Vec<table::Part>,
     },
     /// Many phones syncing through offline periods, lost answers, stale and duplicated
     /// pushes and wrong clocks; prints sync latencies and checks convergence.
@@ -144,7 +147,11 @@ fn main() -> ExitCode {
         println!("PostgreSQL: not reachable at CANVASS_TEST_POSTGRES_URL; its half is SKIPPED");
     }
     let outcome = match cli.command {
-        Command::Run { quick, backend } => table::run(&backends(backend), quick),
+        Command::Run {
+            quick,
+            backend,
+            only,
+        } => table::run(&backends(backend), quick, &only),
         Command::Fleet {
             phones,
             rounds,

@@ -1,5 +1,6 @@
 //! The runs, and the table they print.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::backend::{Backend, Database};
@@ -8,6 +9,17 @@ use crate::limit::Keys;
 use crate::server::{canvass_binary, verify, Server};
 use crate::world::Plan;
 use crate::{coverage, fleet, ingest, limit, peer, pull, world, BenchError};
+
+/// A group of rows of the table, to run alone while working on what it measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// The peer, the limit, ingest and edits.
+    Ingest,
+    /// Pull cost at two sizes, and memory.
+    Pull,
+    /// Coverage reads against a recount.
+    Coverage,
+}
 
 /// The sizes of one run.
 struct Sizes {
@@ -106,7 +118,8 @@ fn machine() -> String {
 }
 
 /// Runs every measurement on `backends` and prints the table.
-pub fn run(backends: &[Backend], quick: bool) -> Result<(), BenchError> {
+pub fn run(backends: &[Backend], quick: bool, only: &[Part]) -> Result<(), BenchError> {
+    let wanted = |part: Part| only.is_empty() || only.contains(&part);
     let sizes = Sizes::new(quick);
     let binary = canvass_binary()?;
     println!(
@@ -118,104 +131,158 @@ pub fn run(backends: &[Backend], quick: bool) -> Result<(), BenchError> {
             ""
         }
     );
-    let peer_rate = match peer::find() {
+    let peer_rate = match peer::find().filter(|_| wanted(Part::Ingest)) {
         Some(path) => {
             let per_client = sizes.visits() / 4;
             let rate = peer::measure(&path, 4, per_client, ingest::PUSH_BATCH)?;
             println!("peer       pouchdb-server _bulk_docs, 4 clients × {per_client} docs in batches of 500: {rate:.0} docs/s");
             Some(rate)
         }
-        None => {
+        None if wanted(Part::Ingest) => {
             println!("peer       pouchdb-server is not installed (npm install --prefix target/peer pouchdb-server): no peer figures");
             None
         }
+        None => None,
     };
     for backend in backends {
         println!();
         println!("== {} ==", backend.name());
-        let limits = Database::create(*backend)?;
-        let limit_v7 = limit::measure(&limits, sizes.visits(), Keys::TimeOrdered)?;
-        let limit_v4 = limit::measure(&limits, sizes.visits(), Keys::Random)?;
-        drop(limits);
-        println!(
-            "limit      raw upsert, UUIDv7 keys  {} rows/s",
-            per_second(limit_v7)
-        );
-        println!(
-            "limit      raw upsert, random keys  {} rows/s   (v7/random {:.2})",
-            per_second(limit_v4),
-            limit_v7 / limit_v4
-        );
-
-        let database = Database::create(*backend)?;
-        let server = Server::start(&binary, &database)?;
-        let built = world::build(&server.base, sizes.ingest)?;
-        let phones = ingest::phones(&server.base, &built)?;
-        let (phones, ingest_rate) = ingest::push_new_visits(phones, &built, 1)?;
-        println!(
-            "ingest     {} new visits, {} phones, batches of 500 {} changes/s   ingest/limit {:.2}{}",
-            sizes.visits(),
-            phones.len(),
-            per_second(ingest_rate),
-            ingest_rate / limit_v7,
-            peer_rate.map_or(String::new(), |p| format!("   canvass/peer {:.2}", ingest_rate / p))
-        );
-        let (_, edit_rate) = ingest::push_edits(phones, built.campaign, sizes.edits_each, 1)?;
-        println!(
-            "edits      2–3 fields of existing visits  {} changes/s   edits/limit {:.2}",
-            per_second(edit_rate),
-            edit_rate / limit_v7
-        );
-        drop(server);
-        check(&binary, &database)?;
-        drop(database);
-
-        let (small, small_full, _) = pull_run(&binary, *backend, sizes.pull_small)?;
-        let (large, large_full, rss) = pull_run(&binary, *backend, sizes.pull_large)?;
-        let count = |(p, v): (Plan, u32)| {
-            p.volunteers * p.streets_each * p.households_per_street * v as usize
-        };
-        println!(
-            "pull       {} changed of {} visits {}   of {} visits {}   ratio {:.2}",
-            pull::CHANGED,
-            count(sizes.pull_small),
-            ms(small),
-            count(sizes.pull_large),
-            ms(large),
-            large.as_secs_f64() / small.as_secs_f64()
-        );
-        println!(
-            "pull       a new phone's first pull of its share: {} and {}",
-            ms(small_full),
-            ms(large_full)
-        );
-        println!(
-            "memory     server peak RSS with {} visits: {:.0} MiB",
-            count(sizes.pull_large),
-            rss as f64 / 1024.0 / 1024.0
-        );
-
-        let database = Database::create(*backend)?;
-        let server = Server::start(&binary, &database)?;
-        let (streets, houses, every) = sizes.coverage;
-        let figures = coverage::measure(&binary, &database, &server, streets, houses, every)?;
-        println!(
-            "coverage   63 provinces, 10,614 wards, {} visits: one province p50 {} p99 {}; national {}   recount {}   national/recount {:.4}",
-            figures.visits,
-            ms(figures.read_p50),
-            ms(figures.read_p99),
-            ms(figures.national),
-            ms(figures.recount),
-            figures.national.as_secs_f64() / figures.recount.as_secs_f64()
-        );
+        if wanted(Part::Ingest) {
+            ingest_rows(&binary, *backend, &sizes, peer_rate)?;
+        }
+        if wanted(Part::Pull) {
+            pull_rows(&binary, *backend, &sizes)?;
+        }
+        if wanted(Part::Coverage) {
+            coverage_row(&binary, *backend, &sizes)?;
+        }
     }
+    Ok(())
+}
+
+/// The limit, ingest and edits.
+fn ingest_rows(
+    binary: &Path,
+    backend: Backend,
+    sizes: &Sizes,
+    peer_rate: Option<f64>,
+) -> Result<(), BenchError> {
+    let limits = Database::create(backend)?;
+    let v7 = limit::measure(&limits, sizes.visits(), Keys::TimeOrdered)?;
+    let v4 = limit::measure(&limits, sizes.visits(), Keys::Random)?;
+    drop(limits);
+    let (limit_v7, limit_v4) = (v7.rate, v4.rate);
+    println!(
+        "limit      raw upsert, UUIDv7 keys  {} rows/s{}",
+        per_second(limit_v7),
+        cpu_per_row(v7.cpu_per_row)
+    );
+    println!(
+        "limit      raw upsert, random keys  {} rows/s{}   (v7/random {:.2})",
+        per_second(limit_v4),
+        cpu_per_row(v4.cpu_per_row),
+        limit_v7 / limit_v4
+    );
+
+    let database = Database::create(backend)?;
+    let server = Server::start(binary, &database)?;
+    let built = world::build(&server.base, sizes.ingest)?;
+    let phones = ingest::phones(&server.base, &built)?;
+    let cpu_before = server.cpu_time();
+    let (phones, ingest_rate) = ingest::push_new_visits(phones, &built, 1)?;
+    let cpu_ingest = server.cpu_time();
+    let peer_ratio = peer_rate.map_or(String::new(), |p| {
+        format!("   canvass/peer {:.2}", ingest_rate / p)
+    });
+    println!(
+        "ingest     {} new visits, {} phones, batches of 500 {} changes/s   ingest/limit {:.2}{}{}",
+        sizes.visits(),
+        phones.len(),
+        per_second(ingest_rate),
+        ingest_rate / limit_v7,
+        peer_ratio,
+        cpu_per_change(cpu_before, cpu_ingest, sizes.visits())
+    );
+    let edits = sizes.edits_each * phones.len();
+    let (_, edit_rate) = ingest::push_edits(phones, built.campaign, sizes.edits_each, 1)?;
+    println!(
+        "edits      2–3 fields of existing visits  {} changes/s   edits/limit {:.2}{}",
+        per_second(edit_rate),
+        edit_rate / limit_v7,
+        cpu_per_change(cpu_ingest, server.cpu_time(), edits)
+    );
+    drop(server);
+    check(binary, &database)
+}
+
+/// The limit's CPU time per row, where it was measured.
+fn cpu_per_row(cpu: Option<Duration>) -> String {
+    cpu.map_or(String::new(), |cpu| {
+        format!("   CPU {:.0} µs/row", cpu.as_secs_f64() * 1e6)
+    })
+}
+
+/// The server's CPU time per change between two readings, when both were read.
+fn cpu_per_change(before: Option<Duration>, after: Option<Duration>, changes: usize) -> String {
+    match (before, after) {
+        (Some(before), Some(after)) if changes > 0 => format!(
+            "   server CPU {:.0} µs/change",
+            after.saturating_sub(before).as_secs_f64() * 1e6 / changes as f64
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Pull cost at 10k and 1M visits, and the server's memory at 1M.
+fn pull_rows(binary: &Path, backend: Backend, sizes: &Sizes) -> Result<(), BenchError> {
+    let (small, small_full, _) = pull_run(binary, backend, sizes.pull_small)?;
+    let (large, large_full, rss) = pull_run(binary, backend, sizes.pull_large)?;
+    let count =
+        |(p, v): (Plan, u32)| p.volunteers * p.streets_each * p.households_per_street * v as usize;
+    println!(
+        "pull       {} changed of {} visits {}   of {} visits {}   ratio {:.2}",
+        pull::CHANGED,
+        count(sizes.pull_small),
+        ms(small),
+        count(sizes.pull_large),
+        ms(large),
+        large.as_secs_f64() / small.as_secs_f64()
+    );
+    println!(
+        "pull       a new phone's first pull of its share: {} and {}",
+        ms(small_full),
+        ms(large_full)
+    );
+    println!(
+        "memory     server peak RSS with {} visits: {:.0} MiB",
+        count(sizes.pull_large),
+        rss as f64 / 1024.0 / 1024.0
+    );
+    Ok(())
+}
+
+/// National coverage reads against a full recount.
+fn coverage_row(binary: &Path, backend: Backend, sizes: &Sizes) -> Result<(), BenchError> {
+    let database = Database::create(backend)?;
+    let server = Server::start(binary, &database)?;
+    let (streets, houses, every) = sizes.coverage;
+    let figures = coverage::measure(binary, &database, &server, streets, houses, every)?;
+    println!(
+        "coverage   63 provinces, 10,614 wards, {} visits: one province p50 {} p99 {}; national {}   recount {}   national/recount {:.4}",
+        figures.visits,
+        ms(figures.read_p50),
+        ms(figures.read_p99),
+        ms(figures.national),
+        ms(figures.recount),
+        figures.national.as_secs_f64() / figures.recount.as_secs_f64()
+    );
     Ok(())
 }
 
 /// A database of `plan` with `visits_each` visits per household: the pull cost of 1,000
 /// changed records, a full first pull, and the server's peak RSS.
 fn pull_run(
-    binary: &std::path::Path,
+    binary: &Path,
     backend: Backend,
     (plan, visits_each): (Plan, u32),
 ) -> Result<(Duration, Duration, u64), BenchError> {
@@ -231,7 +298,7 @@ fn pull_run(
     Ok((cost, full, rss))
 }
 
-fn check(binary: &std::path::Path, database: &Database) -> Result<(), BenchError> {
+fn check(binary: &Path, database: &Database) -> Result<(), BenchError> {
     let (clean, _) = verify(binary, database)?;
     if clean {
         Ok(())

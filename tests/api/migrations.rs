@@ -109,3 +109,142 @@ fn migrations_go_up_down_and_up_again_on_sqlite() {
 fn migrations_go_up_down_and_up_again_on_postgres() {
     up_down_up(Backend::Postgres);
 }
+
+/// The last migration before history moved to one row per change.
+const BEFORE_HISTORY_PER_CHANGE: &str = "20261130170000";
+
+/// Runs migrations one by one up to and including `version`.
+fn migrate_up_to(conn: &mut DbConn, version: &str) {
+    use diesel_migrations::MigrationHarness;
+    loop {
+        let ran = match conn {
+            DbConn::Sqlite(c) => c
+                .run_next_migration(canvass_api::db::SQLITE_MIGRATIONS)
+                .map(|v| v.to_string()),
+            DbConn::Pg(c) => c
+                .run_next_migration(canvass_api::db::POSTGRES_MIGRATIONS)
+                .map(|v| v.to_string()),
+        }
+        .unwrap();
+        if ran == version {
+            return;
+        }
+    }
+}
+
+/// History logged one row per field, before the upgrade, reads back entry for entry after
+/// it: values (a string with quotes, a number, a decimal, null), HLCs whose node holds a
+/// quote and a backslash, devices, users and times, in the order they were received.
+fn logged_history_survives_the_move_to_one_row_per_change(backend: Backend) {
+    use canvass_api::db::history::{page_of_record, Position};
+    use serde_json::json;
+
+    let Some(db) = fresh_db(backend) else {
+        return;
+    };
+    let mut conn = DbTarget::parse(&db.url()).unwrap().connect().unwrap();
+    migrate_up_to(&mut conn, BEFORE_HISTORY_PER_CHANGE);
+    let record = "11111111-1111-4111-8111-111111111111";
+    let user = "22222222-2222-4222-8222-222222222222";
+    let odd = r#"1597742400000-0000-ph"o\ne"#;
+    let rows = [
+        ("note", r#""dog \"at\" the gate ✓""#, odd, r#"ph"o\ne"#),
+        ("app_users", "3", "1597742400000-0001-phone", "phone"),
+        (
+            "lat",
+            "10.123456789012345",
+            "1597742400000-0002-phone",
+            "phone",
+        ),
+        ("note", "null", "1597742400000-0003-phone", "phone"),
+    ];
+    for (n, (field, value, hlc, device)) in rows.iter().enumerate() {
+        let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
+        conn.batch_execute(&format!(
+            "INSERT INTO history (record_id, field, value, hlc, device_id, user_id, received_at) \
+             VALUES ('{record}', '{field}', {}, {}, {}, '{user}', {})",
+            quote(value),
+            quote(hlc),
+            quote(device),
+            1_597_742_400_100_i64 + i64::try_from(n).unwrap()
+        ))
+        .unwrap();
+    }
+    assert_eq!(conn.migrate().unwrap(), 1, "the history migration runs");
+
+    let record_id = record.parse().unwrap();
+    let entries = page_of_record(&mut conn, record_id, None, 100).unwrap();
+    let read: Vec<(String, serde_json::Value, String, String)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.field.as_str().to_owned(),
+                e.value.clone(),
+                e.hlc.to_string(),
+                e.device_id.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (
+                "note".to_owned(),
+                json!("dog \"at\" the gate ✓"),
+                odd.to_owned(),
+                r#"ph"o\ne"#.to_owned()
+            ),
+            (
+                "app_users".to_owned(),
+                json!(3),
+                "1597742400000-0001-phone".to_owned(),
+                "phone".to_owned()
+            ),
+            (
+                "lat".to_owned(),
+                json!(10.123456789012345),
+                "1597742400000-0002-phone".to_owned(),
+                "phone".to_owned()
+            ),
+            (
+                "note".to_owned(),
+                serde_json::Value::Null,
+                "1597742400000-0003-phone".to_owned(),
+                "phone".to_owned()
+            ),
+        ]
+    );
+    assert!(entries.iter().all(|e| e.user_id.to_string() == user));
+    let times: Vec<i64> = entries
+        .iter()
+        .map(|e| e.received_at.timestamp_millis())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            1_597_742_400_100,
+            1_597_742_400_101,
+            1_597_742_400_102,
+            1_597_742_400_103
+        ]
+    );
+    // A page token given before the upgrade names the old row: it continues after it.
+    let rest = page_of_record(
+        &mut conn,
+        record_id,
+        Some(Position { row: 2, entry: 0 }),
+        100,
+    )
+    .unwrap();
+    assert_eq!(rest, entries[2..]);
+}
+
+#[test]
+fn logged_history_survives_the_move_to_one_row_per_change_on_sqlite() {
+    logged_history_survives_the_move_to_one_row_per_change(Backend::Sqlite);
+}
+
+#[test]
+fn logged_history_survives_the_move_to_one_row_per_change_on_postgres() {
+    logged_history_survives_the_move_to_one_row_per_change(Backend::Postgres);
+}

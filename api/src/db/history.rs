@@ -1,4 +1,10 @@
 //! The append-only log of every distinct pushed field value, won or lost.
+//!
+//! One row per pushed change holds the values it wrote, as a JSON array of
+//! `[field, hlc, value]`: a push of 500 new visits writes 500 rows, not one per field.
+//! Entry `k` of row `n` sits at [`Position`] `(n, k)`, which is received order.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -11,17 +17,28 @@ use super::schema::history;
 use super::DbConn;
 use crate::model::{RecordId, UserId};
 
-/// A new history entry.
+/// One field value a change wrote.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
-    /// Record.
-    pub record_id: RecordId,
     /// Field name.
     pub field: FieldName,
     /// The value as pushed (numbers in canonical form).
     pub value: Value,
     /// HLC.
     pub hlc: Hlc,
+    /// The value lost to a newer one, so a resent change may have logged it already: it is
+    /// looked up before it is stored. (A value that wins was never logged: the state only
+    /// moves forward in the merge order, so nothing logged before can win now.)
+    pub lost: bool,
+}
+
+/// The values one change wrote to one record.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    /// Record.
+    pub record_id: RecordId,
+    /// Its values.
+    pub entries: Vec<NewEntry>,
     /// Pushing device (`server` for reviews and imports).
     pub device_id: String,
     /// Pushing user.
@@ -30,11 +47,20 @@ pub struct NewEntry {
     pub received_at: i64,
 }
 
+/// Where an entry sits in the log: its row, then its place in the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// The row (insertion order).
+    pub row: i64,
+    /// The entry within the row.
+    pub entry: i64,
+}
+
 /// A stored entry, decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// Insertion order.
-    pub id: i64,
+    /// Where it sits: received order.
+    pub position: Position,
     /// Record.
     pub record_id: RecordId,
     /// Field name.
@@ -56,9 +82,8 @@ pub struct Entry {
 #[diesel(table_name = history)]
 struct NewStored {
     record_id: String,
-    field: String,
-    value: String,
     hlc: String,
+    entries: String,
     device_id: String,
     user_id: String,
     received_at: i64,
@@ -70,98 +95,150 @@ struct NewStored {
 struct Stored {
     id: i64,
     record_id: String,
-    field: String,
-    value: String,
-    hlc: String,
+    entries: String,
     device_id: String,
     user_id: String,
     received_at: i64,
 }
 
+/// An entry as the `entries` array holds it: `[field, hlc, value]`.
+type Cell = (String, String, Value);
+
 impl Stored {
-    fn decode(self) -> Result<Entry, CorruptRow> {
+    fn decode(self) -> Result<Vec<Entry>, CorruptRow> {
         let row = self.id.to_string();
         let cells = Cells::new("history", &row);
-        Ok(Entry {
-            id: self.id,
-            record_id: cells.exact("record_id", &self.record_id, "UUID")?,
-            field: cells.exact("field", &self.field, "field name")?,
-            value: cells.json("value", &self.value)?,
-            hlc: cells.exact("hlc", &self.hlc, "HLC")?,
-            user_id: cells.exact("user_id", &self.user_id, "UUID")?,
-            received_at: cells.millis("received_at", self.received_at)?,
-            device_id: self.device_id,
-        })
+        let record_id: RecordId = cells.exact("record_id", &self.record_id, "UUID")?;
+        let user_id: UserId = cells.exact("user_id", &self.user_id, "UUID")?;
+        let received_at = cells.millis("received_at", self.received_at)?;
+        let stored: Vec<Cell> = cells.json("entries", &self.entries)?;
+        if stored.is_empty() {
+            return Err(cells.corrupt("entries", "holds no entry"));
+        }
+        stored
+            .into_iter()
+            .zip(0..)
+            .map(|((field, hlc, value), entry)| {
+                Ok(Entry {
+                    position: Position {
+                        row: self.id,
+                        entry,
+                    },
+                    record_id,
+                    field: cells.exact("entries", &field, "field name")?,
+                    hlc: cells.exact("entries", &hlc, "HLC")?,
+                    value,
+                    device_id: self.device_id.clone(),
+                    user_id,
+                    received_at,
+                })
+            })
+            .collect()
     }
 }
 
-impl From<&NewEntry> for NewStored {
-    fn from(entry: &NewEntry) -> NewStored {
-        NewStored {
-            record_id: entry.record_id.to_string(),
-            field: entry.field.as_str().to_owned(),
-            // The canonical JSON text: the uniqueness of (record, field, HLC, value) and the
-            // comparison with a field's current value both rest on it.
-            value: entry.value.to_string(),
-            hlc: entry.hlc.to_string(),
-            device_id: entry.device_id.clone(),
-            user_id: entry.user_id.to_string(),
-            received_at: entry.received_at,
-        }
-    }
+/// What makes an entry distinct: record, field, HLC and the value's canonical text.
+type Key = (RecordId, FieldName, String, String);
+
+fn key(record_id: RecordId, field: FieldName, hlc: &Hlc, value: &Value) -> Key {
+    (record_id, field, hlc.to_string(), value.to_string())
 }
 
-/// Appends entries; an entry already logged (same record, field, HLC and value) is skipped,
-/// so a re-sent change adds nothing.
-pub fn append(conn: &mut DbConn, entries: &[NewEntry]) -> QueryResult<()> {
-    let entries: Vec<NewStored> = entries.iter().map(NewStored::from).collect();
-    match conn {
-        // Diesel cannot batch ON CONFLICT on SQLite; INSERT OR IGNORE is the same here.
-        DbConn::Sqlite(c) => {
-            for chunk in entries.chunks(100) {
-                diesel::insert_or_ignore_into(history::table)
-                    .values(chunk)
-                    .execute(c)?;
+/// The distinct entries already logged for these records.
+fn logged(conn: &mut DbConn, record_ids: &[RecordId]) -> DbResult<HashSet<Key>> {
+    let mut keys = HashSet::new();
+    for chunk in record_ids.chunks(500) {
+        let texts: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        let rows: Vec<Stored> = history::table
+            .filter(history::record_id.eq_any(&texts))
+            .select(Stored::as_select())
+            .load(conn)?;
+        for row in rows {
+            for entry in row.decode()? {
+                keys.insert(key(entry.record_id, entry.field, &entry.hlc, &entry.value));
             }
         }
-        DbConn::Pg(c) => {
-            for chunk in entries.chunks(500) {
-                diesel::insert_into(history::table)
-                    .values(chunk)
-                    .on_conflict((
-                        history::record_id,
-                        history::field,
-                        history::hlc,
-                        history::value,
-                    ))
-                    .do_nothing()
-                    .execute(c)?;
+    }
+    Ok(keys)
+}
+
+/// Appends the changes, one row each, in order; an entry already logged (same record,
+/// field, HLC and value) is left out, so a resent change adds nothing.
+pub fn append(conn: &mut DbConn, changes: &[NewChange]) -> DbResult<()> {
+    let mut may_repeat: Vec<RecordId> = changes
+        .iter()
+        .filter(|c| c.entries.iter().any(|e| e.lost))
+        .map(|c| c.record_id)
+        .collect();
+    may_repeat.sort_unstable();
+    may_repeat.dedup();
+    let mut seen = logged(conn, &may_repeat)?;
+    let mut rows = Vec::with_capacity(changes.len());
+    for change in changes {
+        let mut cells: Vec<(&str, String, &Value)> = Vec::with_capacity(change.entries.len());
+        let mut max_hlc: Option<&Hlc> = None;
+        for entry in &change.entries {
+            if !seen.insert(key(change.record_id, entry.field, &entry.hlc, &entry.value)) {
+                continue;
+            }
+            cells.push((entry.field.as_str(), entry.hlc.to_string(), &entry.value));
+            if max_hlc.is_none_or(|m| entry.hlc > *m) {
+                max_hlc = Some(&entry.hlc);
             }
         }
+        let Some(max_hlc) = max_hlc else {
+            continue;
+        };
+        rows.push(NewStored {
+            record_id: change.record_id.to_string(),
+            hlc: max_hlc.to_string(),
+            // Values serialize to their canonical JSON text: the comparison with a
+            // field's current value rests on it.
+            entries: serde_json::to_string(&cells)
+                .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?,
+            device_id: change.device_id.clone(),
+            user_id: change.user_id.to_string(),
+            received_at: change.received_at,
+        });
+    }
+    // 6 columns × 500 rows stays under both backends' bound-parameter limits.
+    for chunk in rows.chunks(500) {
+        on_backend!(&mut *conn, |c| diesel::insert_into(history::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(())
 }
 
-/// A page of one record's log, oldest first: at most `limit` entries after the entry
-/// `after` (by insertion order, which is received order: a record's pushes take its
-/// street's lock). The `(record_id, id)` index serves it however long the log is.
+/// A page of one record's log, oldest first: at most `limit` entries after the entry at
+/// `after` (received order: a record's pushes take its street's lock). The
+/// `(record_id, id)` index serves it however long the log is.
 pub fn page_of_record(
     conn: &mut DbConn,
     record_id: RecordId,
-    after: Option<i64>,
+    after: Option<Position>,
     limit: i64,
 ) -> DbResult<Vec<Entry>> {
+    let after = after.unwrap_or(Position {
+        row: i64::MIN,
+        entry: i64::MAX,
+    });
+    let wanted = usize::try_from(limit).unwrap_or(0);
+    // The row of `after` may have no entry left; each of the `limit` rows past it holds
+    // at least one, so they fill the page.
     let rows: Vec<Stored> = history::table
         .filter(history::record_id.eq(record_id.to_string()))
-        .filter(history::id.gt(after.unwrap_or(i64::MIN)))
+        .filter(history::id.ge(after.row))
         .order(history::id.asc())
-        .limit(limit)
+        .limit(limit.saturating_add(1))
         .select(Stored::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(Stored::decode)
-        .collect::<Result<_, _>>()?)
+    let mut page: Vec<Entry> = Vec::with_capacity(wanted);
+    for row in rows {
+        page.extend(row.decode()?.into_iter().filter(|e| e.position > after));
+    }
+    page.truncate(wanted);
+    Ok(page)
 }
 
 /// The largest HLC ever stored (HLC text sorts like HLCs: fixed-width ms and counter).
@@ -176,8 +253,8 @@ pub fn max_hlc(conn: &mut DbConn) -> DbResult<Option<Hlc>> {
         .transpose()?)
 }
 
-/// Decodes every stored history entry, a page at a time, returning the rows that do not
-/// decode (`canvass verify`).
+/// Decodes every stored history row, returning the rows that do not decode
+/// (`canvass verify`).
 pub fn undecodable(conn: &mut DbConn) -> QueryResult<Vec<CorruptRow>> {
     let mut bad = Vec::new();
     let mut after = i64::MIN;

@@ -101,6 +101,14 @@ pub struct Manager {
 /// transaction needs it.
 const SQLITE_WRITER_CACHE_KIB: u32 = 256 * 1024;
 
+/// WAL pages after which the writer's commit copies the log back into the database file
+/// (SQLite's default is 1,000). Pushes insert at scattered places of several indexes, so
+/// consecutive commits dirty many of the same pages: a longer log copies each of them once
+/// per checkpoint instead of once per few commits, which halved the checkpoint's share of
+/// a push in the profile (docs/benchmarks.md). The log grows to about 40 MiB before it is
+/// reused.
+pub const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 impl ManageConnection for Manager {
     type Connection = DbConn;
     type Error = diesel::r2d2::Error;
@@ -114,7 +122,8 @@ impl ManageConnection for Manager {
             // Statement journals (one per multi-row statement inside a transaction) stay in
             // memory too instead of going through a temporary file, write by write.
             conn.batch_execute(&format!(
-                "PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+                "PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY; \
+                 PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES}"
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

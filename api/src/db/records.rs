@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 use sync_protocol::{Kind, Outcome, RecordState, Review, VisitFacts};
 
 use super::decode::Cells;
@@ -233,45 +232,119 @@ pub fn visits_of_households(
     Ok(all)
 }
 
-/// Inserts new records and rewrites changed ones.
+/// The stored columns, in the order [`upsert_many`] binds them.
+const COLUMNS: [&str; 18] = [
+    "id",
+    "kind",
+    "street_id",
+    "ward_id",
+    "household_id",
+    "campaign_id",
+    "volunteer_id",
+    "seq",
+    "state",
+    "deleted",
+    "house_number",
+    "outcome",
+    "visited_at",
+    "visited_at_us",
+    "review",
+    "first_device",
+    "conflict",
+    "updated_at",
+];
+
+/// What a change may rewrite in a stored record: never its kind, street, ward, household,
+/// campaign or creator, so the indexes on those stay untouched by an edit.
+const REWRITTEN: [&str; 11] = [
+    "seq",
+    "state",
+    "deleted",
+    "house_number",
+    "outcome",
+    "visited_at",
+    "visited_at_us",
+    "review",
+    "first_device",
+    "conflict",
+    "updated_at",
+];
+
+/// Rows per upsert statement: 18 × 500 binds stay under both backends' limits, and a push
+/// of up to 1000 changes takes a few statements, each prepared once per connection.
+const UPSERT_ROWS: usize = 500;
+
+/// `INSERT … VALUES (…), … ON CONFLICT (id) DO UPDATE` for `rows` rows; `placeholder(n)`
+/// writes the n-th (1-based) bind.
+fn upsert_sql(rows: usize, placeholder: impl Fn(usize) -> String) -> String {
+    let mut sql = format!("INSERT INTO records ({}) VALUES ", COLUMNS.join(", "));
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        let cells: Vec<String> = (1..=COLUMNS.len())
+            .map(|column| placeholder(row * COLUMNS.len() + column))
+            .collect();
+        sql.push('(');
+        sql.push_str(&cells.join(", "));
+        sql.push(')');
+    }
+    let set: Vec<String> = REWRITTEN
+        .iter()
+        .map(|column| format!("{column} = excluded.{column}"))
+        .collect();
+    sql.push_str(" ON CONFLICT (id) DO UPDATE SET ");
+    sql.push_str(&set.join(", "));
+    sql
+}
+
+/// Binds `rows` to `sql` in [`COLUMNS`] order and runs it.
+macro_rules! run_upsert {
+    ($conn:expr, $backend:ty, $sql:expr, $rows:expr) => {{
+        use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+        let mut query = diesel::sql_query($sql).into_boxed::<$backend>();
+        for row in $rows {
+            query = query
+                .bind::<Text, _>(&row.id)
+                .bind::<Text, _>(&row.kind)
+                .bind::<Text, _>(&row.street_id)
+                .bind::<Text, _>(&row.ward_id)
+                .bind::<Nullable<Text>, _>(&row.household_id)
+                .bind::<Nullable<Text>, _>(&row.campaign_id)
+                .bind::<Nullable<Text>, _>(&row.volunteer_id)
+                .bind::<BigInt, _>(row.seq)
+                .bind::<Text, _>(&row.state)
+                .bind::<Bool, _>(row.deleted)
+                .bind::<Nullable<Text>, _>(&row.house_number)
+                .bind::<Nullable<Text>, _>(&row.outcome)
+                .bind::<Nullable<Text>, _>(&row.visited_at)
+                .bind::<Nullable<BigInt>, _>(row.visited_at_us)
+                .bind::<Nullable<Text>, _>(&row.review)
+                .bind::<Nullable<Text>, _>(&row.first_device)
+                .bind::<Bool, _>(row.conflict)
+                .bind::<BigInt, _>(row.updated_at);
+        }
+        query.execute($conn)
+    }};
+}
+
+/// Inserts new records and rewrites changed ones: one multi-row statement per
+/// [`UPSERT_ROWS`] records.
 pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> DbResult<()> {
     let rows: Vec<Stored> = rows
         .iter()
         .map(encode)
         .collect::<Result<_, _>>()
         .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
-    match conn {
-        // Diesel cannot batch an ON CONFLICT upsert on SQLite, but it batches REPLACE, which
-        // is the same here: a row is always written whole and nothing references records.
-        // 18 columns × 50 rows stays under SQLite's bound-parameter limit.
-        DbConn::Sqlite(c) => {
-            for chunk in rows.chunks(50) {
-                diesel::replace_into(records::table)
-                    .values(chunk)
-                    .execute(c)?;
+    for chunk in rows.chunks(UPSERT_ROWS) {
+        match conn {
+            DbConn::Sqlite(c) => {
+                let sql = upsert_sql(chunk.len(), |_| "?".to_owned());
+                run_upsert!(c, diesel::sqlite::Sqlite, sql, chunk)?;
             }
-        }
-        // 18 columns × 100 rows stays under PostgreSQL's bound-parameter limit.
-        DbConn::Pg(c) => {
-            for chunk in rows.chunks(100) {
-                diesel::insert_into(records::table)
-                    .values(chunk)
-                    .on_conflict(records::id)
-                    .do_update()
-                    .set((
-                        records::seq.eq(excluded(records::seq)),
-                        records::state.eq(excluded(records::state)),
-                        records::deleted.eq(excluded(records::deleted)),
-                        records::house_number.eq(excluded(records::house_number)),
-                        records::outcome.eq(excluded(records::outcome)),
-                        records::visited_at.eq(excluded(records::visited_at)),
-                        records::visited_at_us.eq(excluded(records::visited_at_us)),
-                        records::review.eq(excluded(records::review)),
-                        records::first_device.eq(excluded(records::first_device)),
-                        records::conflict.eq(excluded(records::conflict)),
-                        records::updated_at.eq(excluded(records::updated_at)),
-                    ))
-                    .execute(c)?;
+            DbConn::Pg(c) => {
+                let sql = upsert_sql(chunk.len(), |n| format!("${n}"));
+                run_upsert!(c, diesel::pg::Pg, sql, chunk)?;
             }
         }
     }

@@ -117,9 +117,8 @@ diesel::table! {
     history (id) {
         id -> BigInt,
         record_id -> Text,
-        field -> Text,
-        value -> Text,
         hlc -> Text,
+        entries -> Text,
         device_id -> Text,
         user_id -> Text,
         received_at -> BigInt,

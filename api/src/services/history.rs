@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::access::Endpoint;
-use crate::db::{history, DbConn};
+use crate::db::history::{self, Position};
+use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{rfc3339_ms, CampaignId, RecordId};
 use crate::services::visits::{visible_visit, MAX_PAGE_SIZE};
@@ -38,7 +39,7 @@ pub struct HistoryPage {
     /// Oldest `received_at` first.
     pub items: Vec<HistoryEntry>,
     /// The last entry's position, where the next page starts; None on the last page.
-    pub next: Option<i64>,
+    pub next: Option<Position>,
 }
 
 /// A page of every value ever pushed for a visit's fields, won or lost, oldest first: at
@@ -50,7 +51,7 @@ pub fn history_page(
     campaign_id: CampaignId,
     id: RecordId,
     page_size: i64,
-    after: Option<i64>,
+    after: Option<Position>,
 ) -> ApiResult<HistoryPage> {
     scope.permit(Endpoint::ReadVisits)?;
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
@@ -64,7 +65,7 @@ pub fn history_page(
     let mut entries = history::page_of_record(conn, row.id, after, page_size + 1)?;
     let more = entries.len() > page_len;
     entries.truncate(page_len);
-    let next = entries.last().filter(|_| more).map(|e| e.id);
+    let next = entries.last().filter(|_| more).map(|e| e.position);
     let items = entries
         .into_iter()
         .map(|entry| {

@@ -10,6 +10,7 @@
 use base64::Engine;
 
 use crate::auth::refresh::hmac_sha256;
+use crate::db::history::Position;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{CampaignId, RecordId};
 use crate::services::visits::VisitCursor;
@@ -98,24 +99,32 @@ impl PageTokens {
         })
     }
 
-    /// The token of `visit`'s history continuing after the entry `after`.
-    pub fn history(&self, visit: RecordId, after: i64) -> String {
-        self.seal(&format!("history|{visit}|{after}"))
+    /// The token of `visit`'s history continuing after the entry at `after`.
+    pub fn history(&self, visit: RecordId, after: Position) -> String {
+        self.seal(&format!("history|{visit}|{}|{}", after.row, after.entry))
     }
 
-    /// Opens a history token of `visit` (422 for any other).
-    pub fn open_history(&self, visit: RecordId, token: &str) -> ApiResult<i64> {
+    /// Opens a history token of `visit` (422 for any other). A token from before history
+    /// was stored per change names a row only: that row is entry 0 of the same row now.
+    pub fn open_history(&self, visit: RecordId, token: &str) -> ApiResult<Position> {
         let body = self.open(token)?;
         let mut parts = body.split('|');
-        let (Some("history"), Some(v), Some(after), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("history"), Some(v), Some(row), entry, None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(bad());
         };
         if v != visit.to_string() {
             return Err(bad());
         }
-        after.parse().map_err(|_| bad())
+        Ok(Position {
+            row: row.parse().map_err(|_| bad())?,
+            entry: entry.map_or(Ok(0), str::parse).map_err(|_| bad())?,
+        })
     }
 }
 
@@ -132,8 +141,9 @@ mod tests {
     #[test]
     fn a_token_opens_for_its_own_list_only() {
         let visit = RecordId(Uuid::new_v4());
-        let token = keys().history(visit, 42);
-        assert_eq!(keys().open_history(visit, &token).ok(), Some(42));
+        let after = Position { row: 42, entry: 3 };
+        let token = keys().history(visit, after);
+        assert_eq!(keys().open_history(visit, &token).ok(), Some(after));
         assert!(keys()
             .open_history(RecordId(Uuid::new_v4()), &token)
             .is_err());

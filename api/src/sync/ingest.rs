@@ -4,8 +4,9 @@
 //! Per request: decode every change, take the row locks of the streets it touches (sorted,
 //! so concurrent pushes never deadlock), load the records and the visits of the households
 //! involved, then judge and merge each change in order with `sync-protocol`. At the end the
-//! changed records get new seqs in their street's bucket, the history gets every distinct
-//! pushed value, and the ward counters get the deltas of the households whose state changed.
+//! changed records get new seqs in their street's bucket, the history gets a row per change
+//! with every distinct value it wrote, and the ward counters get the deltas of the
+//! households whose state changed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -17,7 +18,7 @@ use sync_protocol::{
 use super::coverage_keeper::CoverageKeeper;
 use super::derive::derive;
 use crate::db::campaigns::CampaignRow;
-use crate::db::history::{self, NewEntry};
+use crate::db::history::{self, NewChange, NewEntry};
 use crate::db::records::{self, RecordRow};
 use crate::db::{areas, assignments, streets, DbConn};
 use crate::error::ApiResult;
@@ -201,7 +202,7 @@ pub fn ingest(
 
     let now = u64::try_from(now_ms).unwrap_or(0);
     let mut results = Vec::with_capacity(changes.len());
-    let mut entries: Vec<NewEntry> = Vec::new();
+    let mut changed: Vec<NewChange> = Vec::new();
     let mut max_hlc: Option<Hlc> = None;
     for (index, (change, decoded)) in changes.iter().zip(decoded).enumerate() {
         let decoded = match decoded {
@@ -292,18 +293,25 @@ pub fn ingest(
             .chain(outcome.lost.iter())
             .copied()
             .collect();
-        for field in &written {
-            if let Some(stamped) = valid.fields().get(field) {
-                entries.push(NewEntry {
-                    record_id: id,
+        let logged: Vec<NewEntry> = written
+            .iter()
+            .filter_map(|field| {
+                valid.fields().get(field).map(|stamped| NewEntry {
                     field: *field,
                     value: stamped.value.clone(),
                     hlc: stamped.hlc.clone(),
-                    device_id: writer.device_id.clone(),
-                    user_id: writer.user_id,
-                    received_at: now_ms,
-                });
-            }
+                    lost: outcome.lost.contains(field),
+                })
+            })
+            .collect();
+        if !logged.is_empty() {
+            changed.push(NewChange {
+                record_id: id,
+                entries: logged,
+                device_id: writer.device_id.clone(),
+                user_id: writer.user_id,
+                received_at: now_ms,
+            });
         }
         if writer.device_id != crate::state::SERVER_NODE
             && written.iter().any(|f| !f.is_review_field())
@@ -342,7 +350,7 @@ pub fn ingest(
         }
     }
     write_records(conn, &mut working, now_ms)?;
-    history::append(conn, &entries)?;
+    history::append(conn, &changed)?;
     keeper.apply(conn, &working)?;
     Ok(Ingested { results, max_hlc })
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use sync_protocol::{FieldName, Hlc, Kind, RecordState, Stamped};
 
 use super::derive::derive;
-use crate::db::history::{self, NewEntry};
+use crate::db::history::{self, NewChange, NewEntry};
 use crate::db::records::{self, RecordRow};
 use crate::db::{counters, streets, DbConn};
 use crate::error::ApiResult;
@@ -101,11 +101,14 @@ pub fn create(
                 updated_at: now_ms,
             });
             *seq += 1;
-            entries.push(NewEntry {
+            entries.push(NewChange {
                 record_id: household.id,
-                field: FieldName::HouseNumber,
-                value,
-                hlc: hlc.clone(),
+                entries: vec![NewEntry {
+                    field: FieldName::HouseNumber,
+                    value,
+                    hlc: hlc.clone(),
+                    lost: false,
+                }],
                 device_id: SERVER_NODE.to_owned(),
                 user_id,
                 received_at: now_ms,
