@@ -23,6 +23,7 @@ mod decode;
 pub mod error;
 pub mod history;
 pub mod login_attempts;
+mod multi_row;
 pub mod pool;
 pub mod progress_visits;
 pub mod records;
