@@ -8,11 +8,14 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{BigInt, Text};
 use serde_json::Value;
 use sync_protocol::{FieldName, Hlc};
 
 use super::decode::Cells;
 use super::error::{CorruptRow, DbResult};
+use super::multi_row::{bind_cells, BindRow, MultiRow};
 use super::schema::history;
 use super::DbConn;
 use crate::model::{RecordId, UserId};
@@ -78,8 +81,7 @@ pub struct Entry {
 }
 
 /// A new `history` row as stored.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = history)]
+#[derive(Debug, Clone)]
 struct NewStored {
     record_id: String,
     hlc: String,
@@ -203,12 +205,35 @@ pub fn append(conn: &mut DbConn, changes: &[NewChange]) -> DbResult<()> {
     }
     // 6 columns × 500 rows stays under both backends' bound-parameter limits.
     for chunk in rows.chunks(500) {
-        on_backend!(&mut *conn, |c| diesel::insert_into(history::table)
-            .values(chunk)
-            .execute(c))?;
+        let statement = MultiRow {
+            head: "INSERT INTO history (record_id, hlc, entries, device_id, user_id, received_at) VALUES",
+            rows: chunk,
+            tail: "",
+        };
+        on_backend!(&mut *conn, |c| statement.execute(c))?;
     }
     Ok(())
 }
+
+macro_rules! bind_new_stored {
+    ($($backend:ty),*) => {$(
+        impl BindRow<$backend> for NewStored {
+            fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, $backend>) -> QueryResult<()> {
+                bind_cells!(
+                    out,
+                    Text => &self.record_id,
+                    Text => &self.hlc,
+                    Text => &self.entries,
+                    Text => &self.device_id,
+                    Text => &self.user_id,
+                    BigInt => &self.received_at,
+                );
+                Ok(())
+            }
+        }
+    )*};
+}
+bind_new_stored!(diesel::sqlite::Sqlite, diesel::pg::Pg);
 
 /// A page of one record's log, oldest first: at most `limit` entries after the entry at
 /// `after` (received order: a record's pushes take its street's lock). The

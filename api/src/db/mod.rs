@@ -24,6 +24,7 @@ pub mod disk_full;
 pub mod error;
 pub mod history;
 pub mod login_attempts;
+mod multi_row;
 pub mod pool;
 pub mod progress_visits;
 pub mod records;

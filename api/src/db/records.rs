@@ -4,10 +4,13 @@
 use std::collections::HashSet;
 
 use diesel::prelude::*;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use sync_protocol::{Kind, Outcome, RecordState, Review, VisitFacts};
 
 use super::decode::Cells;
 use super::error::{CorruptRow, DbResult};
+use super::multi_row::{bind_cells, BindRow, MultiRow};
 use super::schema::records;
 use super::DbConn;
 use crate::model::{AreaId, CampaignId, RecordId, StreetId, UserId};
@@ -271,82 +274,62 @@ const REWRITTEN: [&str; 11] = [
 ];
 
 /// Rows per upsert statement: 18 × 500 binds stay under both backends' limits, and a push
-/// of up to 1000 changes takes a few statements, each prepared once per connection.
+/// of up to 1000 changes takes a few statements.
 const UPSERT_ROWS: usize = 500;
 
-/// `INSERT … VALUES (…), … ON CONFLICT (id) DO UPDATE` for `rows` rows; `placeholder(n)`
-/// writes the n-th (1-based) bind.
-fn upsert_sql(rows: usize, placeholder: impl Fn(usize) -> String) -> String {
-    let mut sql = format!("INSERT INTO records ({}) VALUES ", COLUMNS.join(", "));
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
+macro_rules! bind_stored {
+    ($($backend:ty),*) => {$(
+        impl BindRow<$backend> for Stored {
+            fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, $backend>) -> QueryResult<()> {
+                bind_cells!(
+                    out,
+                    Text => &self.id,
+                    Text => &self.kind,
+                    Text => &self.street_id,
+                    Text => &self.ward_id,
+                    Nullable<Text> => &self.household_id,
+                    Nullable<Text> => &self.campaign_id,
+                    Nullable<Text> => &self.volunteer_id,
+                    BigInt => &self.seq,
+                    Text => &self.state,
+                    Bool => &self.deleted,
+                    Nullable<Text> => &self.house_number,
+                    Nullable<Text> => &self.outcome,
+                    Nullable<Text> => &self.visited_at,
+                    Nullable<BigInt> => &self.visited_at_us,
+                    Nullable<Text> => &self.review,
+                    Nullable<Text> => &self.first_device,
+                    Bool => &self.conflict,
+                    BigInt => &self.updated_at,
+                );
+                Ok(())
+            }
         }
-        let cells: Vec<String> = (1..=COLUMNS.len())
-            .map(|column| placeholder(row * COLUMNS.len() + column))
-            .collect();
-        sql.push('(');
-        sql.push_str(&cells.join(", "));
-        sql.push(')');
-    }
-    let set: Vec<String> = REWRITTEN
-        .iter()
-        .map(|column| format!("{column} = excluded.{column}"))
-        .collect();
-    sql.push_str(" ON CONFLICT (id) DO UPDATE SET ");
-    sql.push_str(&set.join(", "));
-    sql
+    )*};
 }
+bind_stored!(diesel::sqlite::Sqlite, diesel::pg::Pg);
 
-/// Binds `rows` to `sql` in [`COLUMNS`] order and runs it.
-macro_rules! run_upsert {
-    ($conn:expr, $backend:ty, $sql:expr, $rows:expr) => {{
-        use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-        let mut query = diesel::sql_query($sql).into_boxed::<$backend>();
-        for row in $rows {
-            query = query
-                .bind::<Text, _>(&row.id)
-                .bind::<Text, _>(&row.kind)
-                .bind::<Text, _>(&row.street_id)
-                .bind::<Text, _>(&row.ward_id)
-                .bind::<Nullable<Text>, _>(&row.household_id)
-                .bind::<Nullable<Text>, _>(&row.campaign_id)
-                .bind::<Nullable<Text>, _>(&row.volunteer_id)
-                .bind::<BigInt, _>(row.seq)
-                .bind::<Text, _>(&row.state)
-                .bind::<Bool, _>(row.deleted)
-                .bind::<Nullable<Text>, _>(&row.house_number)
-                .bind::<Nullable<Text>, _>(&row.outcome)
-                .bind::<Nullable<Text>, _>(&row.visited_at)
-                .bind::<Nullable<BigInt>, _>(row.visited_at_us)
-                .bind::<Nullable<Text>, _>(&row.review)
-                .bind::<Nullable<Text>, _>(&row.first_device)
-                .bind::<Bool, _>(row.conflict)
-                .bind::<BigInt, _>(row.updated_at);
-        }
-        query.execute($conn)
-    }};
-}
-
-/// Inserts new records and rewrites changed ones: one multi-row statement per
-/// [`UPSERT_ROWS`] records.
+/// Inserts new records and rewrites changed ones: one multi-row
+/// `INSERT … ON CONFLICT (id) DO UPDATE` per [`UPSERT_ROWS`] records, kept prepared.
 pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> DbResult<()> {
     let rows: Vec<Stored> = rows
         .iter()
         .map(encode)
         .collect::<Result<_, _>>()
         .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
+    let head = format!("INSERT INTO records ({}) VALUES", COLUMNS.join(", "));
+    let set: Vec<String> = REWRITTEN
+        .iter()
+        .map(|column| format!("{column} = excluded.{column}"))
+        .collect();
+    let tail = format!(" ON CONFLICT (id) DO UPDATE SET {}", set.join(", "));
     for chunk in rows.chunks(UPSERT_ROWS) {
-        match conn {
-            DbConn::Sqlite(c) => {
-                let sql = upsert_sql(chunk.len(), |_| "?".to_owned());
-                run_upsert!(c, diesel::sqlite::Sqlite, sql, chunk)?;
-            }
-            DbConn::Pg(c) => {
-                let sql = upsert_sql(chunk.len(), |n| format!("${n}"));
-                run_upsert!(c, diesel::pg::Pg, sql, chunk)?;
-            }
-        }
+        let statement = MultiRow {
+            head: &head,
+            rows: chunk,
+            tail: &tail,
+        };
+        on_backend!(&mut *conn, |c| statement.execute(c))?;
     }
     Ok(())
 }
