@@ -238,6 +238,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(_, info) if is_storage_full(info.message()) => {
                 ApiError::StorageFull(STORAGE_FULL_DETAIL.to_owned())
             }
+            Error::DatabaseError(_, info) if is_disk_write_failure(info.message()) => {
+                disk_write_failed(info.message())
+            }
             Error::DatabaseError(_, info) if is_transient(info.message()) => {
                 database_out_of_reach(info.message())
             }
@@ -284,6 +287,22 @@ fn is_storage_full(message: &str) -> bool {
     message.contains("database or disk is full") || message.contains("No space left on device")
 }
 
+/// Whether SQLite's disk failed a write: SQLITE_IOERR ("disk I/O error"). On a full disk
+/// this is how growing the shared-memory index (`-shm`) fails; it is also what a failing
+/// disk looks like. The transaction did not commit, or (a failed sync during the commit)
+/// may have: either way the client is told to retry, and a re-sent push changes nothing.
+fn is_disk_write_failure(message: &str) -> bool {
+    message.contains("disk I/O error")
+}
+
+fn disk_write_failed(message: &str) -> ApiError {
+    tracing::error!(error = %message, "the database's disk failed a write");
+    ApiError::unavailable(
+        "the database's disk failed a write; retry later (sending it again is harmless)",
+        crate::db::pool::RETRY_AFTER_SECS,
+    )
+}
+
 fn database_out_of_reach(message: &str) -> ApiError {
     tracing::warn!(error = %message, "database busy or out of reach");
     ApiError::unavailable(
@@ -326,6 +345,12 @@ mod tests {
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(response.headers().get("retry-after").unwrap(), "30");
         }
+    }
+
+    #[test]
+    fn a_disk_that_fails_a_write_is_answered_503_unavailable_not_500() {
+        let err = ApiError::from(database_error("disk I/O error"));
+        assert!(matches!(err, ApiError::Unavailable { .. }), "{err:?}");
     }
 
     #[test]

@@ -157,6 +157,14 @@ fn a_full_disk_refuses_writes_with_503_and_recovers_once_space_is_freed_with_not
             "{id} got a 200 and is gone"
         );
     }
+    // No push was half applied: a refused one left both its records or neither.
+    for (house, visit) in seen.refused.lock().unwrap().iter() {
+        assert_eq!(
+            pulled.records.contains_key(house),
+            pulled.records.contains_key(visit),
+            "a refused push was half applied: household {house}, visit {visit}"
+        );
+    }
     assert!(app.server.terminate(), "the server did not stop cleanly");
     let (ok, stdout, stderr) = run_cli(&app.db, &["verify"]);
     assert!(ok, "verify failed:\n{stdout}\n{stderr}");

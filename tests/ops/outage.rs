@@ -22,6 +22,8 @@ pub(crate) struct Seen {
     pub(crate) unavailable: AtomicUsize,
     pub(crate) other: Mutex<Vec<String>>,
     pub(crate) acknowledged: Mutex<Vec<String>>,
+    /// The household and visit of each push answered 503: stored both or neither.
+    pub(crate) refused: Mutex<Vec<(String, String)>>,
 }
 
 /// The client's timeout: an answer must come within it, even while the database is gone.
@@ -71,6 +73,7 @@ pub(crate) fn push_house(
                     .push(format!("503 {retry:?} {problem}"));
             }
             seen.unavailable.fetch_add(1, Ordering::SeqCst);
+            seen.refused.lock().unwrap().push((house, v));
         }
         Err(ureq::Error::Status(code, response)) => {
             let text = response.into_string().unwrap_or_default();
