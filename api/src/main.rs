@@ -310,6 +310,7 @@ fn verify(args: DatabaseArgs) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    canvass_api::db::pool::init_tls();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),

@@ -134,6 +134,9 @@ fn backends(which: Which) -> Vec<Backend> {
 }
 
 fn main() -> ExitCode {
+    // OpenSSL (libpq's TLS) without its exit-time cleanup, which can race threads still
+    // holding PostgreSQL connections as the process ends (see canvass's `init_tls`).
+    openssl_sys::init();
     let cli = Cli::parse();
     let wanted = match &cli.command {
         Command::Run { backend, .. } | Command::Fleet { backend, .. } => *backend,

@@ -102,6 +102,7 @@ pub fn postgres_required() -> bool {
 /// Whether PostgreSQL can be used; warns once, loudly, when it is skipped.
 pub fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    canvass_api::db::pool::init_tls();
     *AVAILABLE.get_or_init(
         || match diesel::PgConnection::establish(&postgres_admin_url()) {
             Ok(_) => true,

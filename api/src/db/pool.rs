@@ -66,6 +66,7 @@ impl DbTarget {
             DbTarget::SqliteFile(path) => sqlite_connection(path),
             DbTarget::SqliteMemory => sqlite_connection(":memory:"),
             DbTarget::Postgres(url) => {
+                init_tls();
                 let mut conn = diesel::PgConnection::establish(url)?;
                 conn.batch_execute("SET synchronous_commit = on; SET lock_timeout = '4s'")
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -73,6 +74,16 @@ impl DbTarget {
             }
         }
     }
+}
+
+/// Initializes OpenSSL, which libpq uses for TLS, without its exit-time cleanup; call it
+/// before the first PostgreSQL connection of a process (it is idempotent). By default
+/// OpenSSL frees its global state in an `atexit` handler, and a pool thread still opening
+/// or closing a TLS connection as the process exits then runs on freed memory: a segfault
+/// in an r2d2 worker after `canvass verify` had printed its result. The memory is the
+/// operating system's to take back anyway.
+pub fn init_tls() {
+    openssl_sys::init();
 }
 
 fn sqlite_connection(path: &str) -> Result<DbConn, diesel::ConnectionError> {
