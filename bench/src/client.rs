@@ -92,6 +92,13 @@ impl Api {
                     refreshed = true;
                     self.refresh()?;
                 }
+                // A pooled connection the server closed while idle fails as the request
+                // goes out; a push or pull may be sent again (the server drops repeats),
+                // as a phone does on a lost connection.
+                Err(ureq::Error::Transport(_)) if attempt < 20 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
                 // A busy server answers 503 with Retry-After; a phone waits and sends again.
                 Err(ureq::Error::Status(503, busy)) if attempt < 20 => {
                     attempt += 1;
