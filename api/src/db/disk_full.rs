@@ -60,6 +60,7 @@ impl DiskFull {
                     tracing::warn!("write refused: the database's disk is still full");
                 }
             }
+            // Looking is what ends the state when space is back; the answer is not needed.
             Ok(_) => {
                 let _ = self.still_full();
             }
@@ -101,7 +102,8 @@ fn free_bytes(folder: &std::path::Path) -> std::io::Result<u64> {
     Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
 
-/// Elsewhere the free space is not looked up: the state ends with the next committed write.
+/// Elsewhere the free space is not looked up and taken as enough: a refused write is still
+/// answered 503 and logged, but `/readyz` does not report the full disk.
 #[cfg(not(unix))]
 fn free_bytes(_folder: &std::path::Path) -> std::io::Result<u64> {
     Ok(u64::MAX)
