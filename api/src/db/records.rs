@@ -334,6 +334,22 @@ pub fn upsert_many(conn: &mut DbConn, rows: &[RecordRow]) -> DbResult<()> {
     Ok(())
 }
 
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// SQL's `COALESCE` of a text column with a fallback.
+    fn coalesce(
+        value: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        fallback: diesel::sql_types::Text,
+    ) -> diesel::sql_types::Text;
+}
+
+// A pull's records are "households (no campaign) or this campaign's visits". Written as
+// `campaign_id IS NULL OR campaign_id = $1`, PostgreSQL without fresh statistics (right
+// after a bulk load, before autovacuum analyzes the table) ANDed the (street_id, seq)
+// range with a bitmap OR over the campaign index, reading every record of the campaign:
+// 34 ms per bucket at 1M records instead of 0.2. No index serves the COALESCE form, so
+// the range on (street_id, seq) is the only plan.
+
 /// The records of one bucket changed after `after_seq` that a campaign's pull shows
 /// (households, and that campaign's visits), in seq order.
 pub fn changed_since(
@@ -346,11 +362,7 @@ pub fn changed_since(
     let rows: Vec<Stored> = records::table
         .filter(records::street_id.eq(street_id.to_string()))
         .filter(records::seq.gt(after_seq))
-        .filter(
-            records::campaign_id
-                .is_null()
-                .or(records::campaign_id.eq(campaign_id.to_string())),
-        )
+        .filter(coalesce(records::campaign_id, campaign_id.to_string()).eq(campaign_id.to_string()))
         .order(records::seq.asc())
         .limit(limit)
         .select(Stored::as_select())
@@ -368,11 +380,7 @@ pub fn count_since(
     records::table
         .filter(records::street_id.eq(street_id.to_string()))
         .filter(records::seq.gt(after_seq))
-        .filter(
-            records::campaign_id
-                .is_null()
-                .or(records::campaign_id.eq(campaign_id.to_string())),
-        )
+        .filter(coalesce(records::campaign_id, campaign_id.to_string()).eq(campaign_id.to_string()))
         .count()
         .get_result(conn)
 }
