@@ -19,7 +19,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::common::{fresh_db, run_cli, Backend, Server, TestApp, World};
-use crate::outage::{push_house, readyz, wait_for, Seen, StopOnDrop, CLIENT_TIMEOUT};
+use crate::outage::{readyz, spawn_pushers, wait_for, Seen, StopOnDrop};
 use crate::support::*;
 
 /// The size of the filesystem: room for the database, a WAL of a few MiB and the
@@ -101,18 +101,7 @@ fn a_full_disk_refuses_writes_with_503_and_recovers_once_space_is_freed_with_not
     let seen = Seen::default();
     let pushing = AtomicBool::new(true);
     std::thread::scope(|scope| {
-        for p in 0..3 {
-            let (seen, pushing, world, base) = (&seen, &pushing, &world, &app.base);
-            scope.spawn(move || {
-                let agent = ureq::AgentBuilder::new().timeout(CLIENT_TIMEOUT).build();
-                let device = format!("phone-{p}");
-                let mut n = 0;
-                while pushing.load(Ordering::SeqCst) {
-                    push_house(&agent, base, world, &device, n, seen);
-                    n += 1;
-                }
-            });
-        }
+        spawn_pushers(scope, &app.base, &world, &seen, &pushing);
         // However this ends, the pushers stop, so a failed assertion cannot hang the scope.
         let _stop = StopOnDrop(&pushing);
         wait_for("pushes before the disk fills", || {

@@ -92,6 +92,28 @@ pub(crate) fn readyz(base: &str) -> u16 {
     }
 }
 
+/// Three phones pushing new households, one after the other, until `pushing` is cleared;
+/// what they see is counted in `seen`.
+pub(crate) fn spawn_pushers<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    base: &'scope str,
+    world: &'scope World,
+    seen: &'scope Seen,
+    pushing: &'scope AtomicBool,
+) {
+    for p in 0..3 {
+        scope.spawn(move || {
+            let agent = ureq::AgentBuilder::new().timeout(CLIENT_TIMEOUT).build();
+            let device = format!("phone-{p}");
+            let mut n = 0;
+            while pushing.load(Ordering::SeqCst) {
+                push_house(&agent, base, world, &device, n, seen);
+                n += 1;
+            }
+        });
+    }
+}
+
 /// Stops the pushers when dropped.
 pub(crate) struct StopOnDrop<'a>(pub(crate) &'a AtomicBool);
 
@@ -129,18 +151,7 @@ fn a_database_outage_answers_503_and_recovers_with_nothing_acknowledged_lost() {
     let seen = Seen::default();
     let pushing = AtomicBool::new(true);
     std::thread::scope(|scope| {
-        for p in 0..3 {
-            let (seen, pushing, world, base) = (&seen, &pushing, &world, &app.base);
-            scope.spawn(move || {
-                let agent = ureq::AgentBuilder::new().timeout(CLIENT_TIMEOUT).build();
-                let device = format!("phone-{p}");
-                let mut n = 0;
-                while pushing.load(Ordering::SeqCst) {
-                    push_house(&agent, base, world, &device, n, seen);
-                    n += 1;
-                }
-            });
-        }
+        spawn_pushers(scope, &app.base, &world, &seen, &pushing);
         // However this ends, the pushers stop, so a failed assertion cannot hang the scope.
         let _stop = StopOnDrop(&pushing);
         wait_for("pushes before the outage", || {
