@@ -19,7 +19,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::common::{fresh_db, run_cli, Backend, Server, TestApp, World};
-use crate::outage::{readyz, spawn_pushers, wait_for, Seen, StopOnDrop};
+use crate::outage::{readyz, start_pushers, wait_for, Seen};
 use crate::support::*;
 
 /// The size of the filesystem: room for the database, a WAL of a few MiB and the
@@ -101,12 +101,7 @@ fn a_full_disk_refuses_writes_with_503_and_recovers_once_space_is_freed_with_not
     let seen = Seen::default();
     let pushing = AtomicBool::new(true);
     std::thread::scope(|scope| {
-        spawn_pushers(scope, &app.base, &world, &seen, &pushing);
-        // However this ends, the pushers stop, so a failed assertion cannot hang the scope.
-        let _stop = StopOnDrop(&pushing);
-        wait_for("pushes before the disk fills", || {
-            seen.ok.load(Ordering::SeqCst) >= 10
-        });
+        let _stop = start_pushers(scope, &app.base, &world, &seen, &pushing);
         fill(&ballast);
         // Any refusal counts here; which kind they were is checked at the end.
         wait_for("refusals while the disk is full", || {

@@ -92,15 +92,17 @@ pub(crate) fn readyz(base: &str) -> u16 {
     }
 }
 
-/// Three phones pushing new households, one after the other, until `pushing` is cleared;
-/// what they see is counted in `seen`.
-pub(crate) fn spawn_pushers<'scope>(
+/// Starts three phones pushing new households, one after the other, until the returned
+/// guard is dropped (however the test ends, so a failed assertion cannot hang the scope);
+/// what they see is counted in `seen`. Returns once 10 pushes were acknowledged.
+pub(crate) fn start_pushers<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     base: &'scope str,
     world: &'scope World,
     seen: &'scope Seen,
     pushing: &'scope AtomicBool,
-) {
+) -> StopOnDrop<'scope> {
+    let stop = StopOnDrop(pushing);
     for p in 0..3 {
         scope.spawn(move || {
             let agent = ureq::AgentBuilder::new().timeout(CLIENT_TIMEOUT).build();
@@ -112,6 +114,10 @@ pub(crate) fn spawn_pushers<'scope>(
             }
         });
     }
+    wait_for("pushes acknowledged before the fault", || {
+        seen.ok.load(Ordering::SeqCst) >= 10
+    });
+    stop
 }
 
 /// Stops the pushers when dropped.
@@ -151,12 +157,7 @@ fn a_database_outage_answers_503_and_recovers_with_nothing_acknowledged_lost() {
     let seen = Seen::default();
     let pushing = AtomicBool::new(true);
     std::thread::scope(|scope| {
-        spawn_pushers(scope, &app.base, &world, &seen, &pushing);
-        // However this ends, the pushers stop, so a failed assertion cannot hang the scope.
-        let _stop = StopOnDrop(&pushing);
-        wait_for("pushes before the outage", || {
-            seen.ok.load(Ordering::SeqCst) >= 10
-        });
+        let _stop = start_pushers(scope, &app.base, &world, &seen, &pushing);
         proxy.cut();
         wait_for("503s during the outage", || {
             seen.unavailable.load(Ordering::SeqCst) >= 6
