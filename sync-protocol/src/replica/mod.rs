@@ -142,6 +142,9 @@ pub enum EditError {
     /// A change too large to fit in any push body.
     #[error("the change is {0} bytes, more than a push may carry")]
     TooLarge(usize),
+    /// [`Replica::record_visit_with_id`] with an id the replica already holds.
+    #[error("this replica already holds a record {0}")]
+    IdTaken(Uuid),
 }
 
 /// A phone's local replica: its clock, its records, the changes it has yet to push, and
@@ -263,13 +266,47 @@ impl Replica {
         Ok(id)
     }
 
-    /// Records a new visit of `campaign_id` and returns its id: UUIDv5 with the household
-    /// id as namespace and `"{hlc}/{entry}"` as name, the text of the visit's HLC and its
-    /// outbox entry number. Unique: no two writes in the system share an HLC, and a clock
-    /// set back after running ahead (which may give an HLC again) never gives an entry
-    /// number again.
+    /// Records a new visit of `campaign_id` and returns its id, a UUIDv7 made from the
+    /// visit's HLC (see [`visit_id`]).
     pub fn record_visit(
         &mut self,
+        campaign_id: Uuid,
+        street_id: Uuid,
+        household_id: Uuid,
+        visit: NewVisit,
+        now_ms: u64,
+    ) -> Result<Uuid, EditError> {
+        self.record_new_visit(None, campaign_id, street_id, household_id, visit, now_ms)
+    }
+
+    /// Records a new visit under an id the app chose (visits carried over from an earlier
+    /// app, say), which should be a UUIDv7; an id the replica already holds is refused with
+    /// [`EditError::IdTaken`].
+    pub fn record_visit_with_id(
+        &mut self,
+        id: Uuid,
+        campaign_id: Uuid,
+        street_id: Uuid,
+        household_id: Uuid,
+        visit: NewVisit,
+        now_ms: u64,
+    ) -> Result<Uuid, EditError> {
+        if self.records.contains_key(&id) {
+            return Err(EditError::IdTaken(id));
+        }
+        self.record_new_visit(
+            Some(id),
+            campaign_id,
+            street_id,
+            household_id,
+            visit,
+            now_ms,
+        )
+    }
+
+    fn record_new_visit(
+        &mut self,
+        chosen_id: Option<Uuid>,
         campaign_id: Uuid,
         street_id: Uuid,
         household_id: Uuid,
@@ -292,15 +329,14 @@ impl Replica {
         let fields = canonical(fields);
         check_size(&fields)?;
         let hlc = self.clock.tick(now_ms);
-        let id = loop {
-            let name = format!("{hlc}/{}", self.next_entry);
-            let id = Uuid::new_v5(&household_id, name.as_bytes());
+        let id = chosen_id.unwrap_or_else(|| loop {
+            let id = visit_id(&household_id, &hlc, self.next_entry);
             // Only a replica restored from an older save could meet its own id again.
             if !self.records.contains_key(&id) {
                 break id;
             }
             self.next_entry += 1;
-        };
+        });
         let target = Target {
             kind: Kind::Visit,
             id,
@@ -431,4 +467,21 @@ fn merge_into<'a>(
             state.fields.insert(field, stamped.clone());
         }
     }
+}
+
+/// A visit's id: a UUIDv7 (RFC 9562) whose time is the milliseconds of the visit's HLC and
+/// whose other 74 bits come from the UUIDv5 of the household id and `"{hlc}/{entry}"` (the
+/// HLC's text and the outbox entry number).
+///
+/// Time-ordered, because the server keeps records in B-trees keyed by id: a new visit then
+/// lands at the right edge of the primary key and of the indexes that end in the id, instead
+/// of on a different page each time (see docs/benchmarks.md). Unique: no two writes in the
+/// system share an HLC, and a clock set back after running ahead (which may give an HLC
+/// again) never gives an entry number again.
+pub(crate) fn visit_id(household_id: &Uuid, hlc: &Hlc, entry: u64) -> Uuid {
+    let name = format!("{hlc}/{entry}");
+    let hashed = Uuid::new_v5(household_id, name.as_bytes());
+    let mut rest = [0u8; 10];
+    rest.copy_from_slice(&hashed.as_bytes()[6..]);
+    uuid::Builder::from_unix_timestamp_millis(hlc.ms(), &rest).into_uuid()
 }

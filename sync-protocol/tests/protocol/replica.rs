@@ -165,6 +165,48 @@ fn recorded_visits_carry_their_campaign_get_distinct_ids_and_are_accepted() {
 }
 
 #[test]
+fn visit_ids_are_uuidv7_in_the_order_the_visits_were_recorded() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let mut ids = Vec::new();
+    for (n, house) in ["9", "3", "12/5A", "1", "7B"].into_iter().enumerate() {
+        let house = phone.add_household(STREET, house, T0).unwrap();
+        let at = T0 + 1_000 * n as u64;
+        let id = phone
+            .record_visit(CAMPAIGN, STREET, house, new_visit(), at)
+            .unwrap();
+        assert_eq!(id.get_version_num(), 7, "{id}");
+        let (seconds, nanos) = id.get_timestamp().unwrap().to_unix();
+        assert_eq!(seconds * 1_000 + u64::from(nanos) / 1_000_000, at);
+        ids.push(id);
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "ids sort in the order of their visits");
+}
+
+#[test]
+fn a_visit_may_carry_an_id_the_app_chose_but_not_one_the_replica_holds() {
+    let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
+    let house = phone.add_household(STREET, "12/5A", T0).unwrap();
+    let chosen = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
+    let id = phone
+        .record_visit_with_id(chosen, CAMPAIGN, STREET, house, new_visit(), T0)
+        .unwrap();
+    assert_eq!(id, chosen);
+    assert_eq!(phone.record(chosen).unwrap().campaign_id, Some(CAMPAIGN));
+    let queued = phone.outbox().len();
+    for taken in [chosen, house] {
+        let again = phone.record_visit_with_id(taken, CAMPAIGN, STREET, house, new_visit(), T0);
+        assert!(matches!(again, Err(EditError::IdTaken(t)) if t == taken));
+    }
+    assert_eq!(
+        phone.outbox().len(),
+        queued,
+        "a refused visit queues nothing"
+    );
+}
+
+#[test]
 fn preparing_a_push_takes_nothing_and_a_lost_answer_loses_nothing() {
     let mut phone = Replica::new("phone-lan", SKEW_MS).unwrap();
     let mut server = TestServer::new(T0 + 60_000, &[STREET]);

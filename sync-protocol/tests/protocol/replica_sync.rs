@@ -385,9 +385,18 @@ fn two_phones_editing_the_same_visit_offline_converge_field_by_field() {
         lan.outbox()[1].hlc().unwrap().to_string(),
         "1597717200000-0001-phone-lan"
     );
+    // A UUIDv7 with the HLC's time whose other bits are the UUIDv5 of the house id and
+    // the HLC with its outbox entry (bytes 9 to 15 carry neither version nor variant).
+    let hashed = Uuid::new_v5(&house, b"1597717200000-0001-phone-lan/1");
+    assert_eq!(visit.get_version_num(), 7);
     assert_eq!(
-        visit,
-        Uuid::new_v5(&house, b"1597717200000-0001-phone-lan/1"),
+        visit.get_timestamp().unwrap().to_unix(),
+        (1_597_717_200, 0),
+        "the visit id carries its HLC's time"
+    );
+    assert_eq!(
+        visit.as_bytes()[9..],
+        hashed.as_bytes()[9..],
         "the visit id derives from its HLC and its outbox entry"
     );
     sync_push(&mut lan, &mut server, LAN, Role::Volunteer);
