@@ -21,6 +21,8 @@ pub struct Settings {
     pub admin_password: Option<SecretString>,
     /// Database connections.
     pub pool_size: u32,
+    /// The page cache of SQLite's writer connection, in MiB.
+    pub sqlite_cache_mib: u32,
     /// HTTP worker threads.
     pub workers: usize,
     /// Access token lifetime.
@@ -60,6 +62,7 @@ impl Settings {
             admin_username: "admin".into(),
             admin_password: None,
             pool_size: 16,
+            sqlite_cache_mib: crate::db::pool::DEFAULT_SQLITE_CACHE_MIB,
             workers: 0,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -25,7 +25,11 @@ use crate::sync::ingest::MAX_SKEW_MS;
 
 /// Opens the database and runs pending migrations.
 pub fn open_and_migrate(settings: &Settings) -> Result<Db, String> {
-    let db = Db::open(&settings.database, settings.pool_size)?;
+    let db = Db::open(
+        &settings.database,
+        settings.pool_size,
+        settings.sqlite_cache_mib,
+    )?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let ran = conn.migrate()?;
     if ran > 0 {

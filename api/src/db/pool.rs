@@ -104,13 +104,20 @@ fn sqlite_connection(path: &str) -> Result<DbConn, diesel::ConnectionError> {
 pub struct Manager {
     target: DbTarget,
     writer: bool,
+    writer_cache_mib: u32,
 }
 
-/// The page cache of SQLite's writer connection, in KiB. A large import dirties far more
-/// pages than SQLite's default 2 MiB cache holds; spilling them into the WAL mid-transaction
-/// and reading them back made a 350,000-row import take minutes. The cache only grows as a
-/// transaction needs it.
-const SQLITE_WRITER_CACHE_KIB: u32 = 256 * 1024;
+/// The default page cache of SQLite's writer connection, in MiB (`--sqlite-cache-mib`).
+///
+/// The cache is most of a SQLite server's memory: it grows as transactions touch pages,
+/// up to this size, and keeps them. At 256 MiB a server with a million visits held
+/// 572 MiB; the cache of a push needs the upper levels of the indexes it writes, which at
+/// a million visits fill a few MiB, and the leaves it misses are read from the operating
+/// system's file cache, which the kernel may reclaim. A large import dirties more pages
+/// than fit, and SQLite then writes some into the WAL before the commit: a 350,000-row
+/// import took 24.6 s with 32 MiB, 22.5 s with 256 MiB and 30.8 s with SQLite's default
+/// of 2 MiB (docs/benchmarks.md).
+pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 32;
 
 /// WAL pages after which the writer's commit copies the log back into the database file
 /// (SQLite's default is 1,000). Pushes insert at scattered places of several indexes, so
@@ -132,8 +139,9 @@ impl ManageConnection for Manager {
         if self.writer && self.target.backend() == Backend::Sqlite {
             // Statement journals (one per multi-row statement inside a transaction) stay in
             // memory too instead of going through a temporary file, write by write.
+            let cache_kib = u64::from(self.writer_cache_mib) * 1024;
             conn.batch_execute(&format!(
-                "PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY; \
+                "PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY; \
                  PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES}"
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
@@ -177,16 +185,18 @@ pub struct Db {
 }
 
 impl Db {
-    /// Builds the pools; `size` is ignored for `sqlite::memory:` (one connection).
-    pub fn open(target: &DbTarget, size: u32) -> Result<Db, String> {
+    /// Builds the pools; `size` is ignored for `sqlite::memory:` (one connection), and
+    /// `sqlite_cache_mib` (the writer's page cache) on PostgreSQL.
+    pub fn open(target: &DbTarget, size: u32, sqlite_cache_mib: u32) -> Result<Db, String> {
+        let pool = |size: u32, writer: bool| build_pool(target, size, writer, sqlite_cache_mib);
         let readers = match target {
-            DbTarget::SqliteMemory => build_pool(target, 1, true)?,
-            DbTarget::SqliteFile(_) => build_pool(target, size.max(1), false)?,
-            DbTarget::Postgres(_) => build_pool(target, size.max(1), false)?,
+            DbTarget::SqliteMemory => pool(1, true)?,
+            DbTarget::SqliteFile(_) => pool(size.max(1), false)?,
+            DbTarget::Postgres(_) => pool(size.max(1), false)?,
         };
         let writer = match target {
-            DbTarget::SqliteFile(_) => build_pool(target, 1, true)?,
-            DbTarget::Postgres(_) => build_pool(target, size.max(1), true)?,
+            DbTarget::SqliteFile(_) => pool(1, true)?,
+            DbTarget::Postgres(_) => pool(size.max(1), true)?,
             DbTarget::SqliteMemory => readers.clone(),
         };
         let database_file = match target {
@@ -253,7 +263,12 @@ impl Db {
     }
 }
 
-fn build_pool(target: &DbTarget, size: u32, writer: bool) -> Result<Pool<Manager>, String> {
+fn build_pool(
+    target: &DbTarget,
+    size: u32,
+    writer: bool,
+    writer_cache_mib: u32,
+) -> Result<Pool<Manager>, String> {
     let mut builder = Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
@@ -266,6 +281,7 @@ fn build_pool(target: &DbTarget, size: u32, writer: bool) -> Result<Pool<Manager
         .build(Manager {
             target: target.clone(),
             writer,
+            writer_cache_mib,
         })
         .map_err(|err| format!("cannot open the database: {err}"))
 }
