@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod memory;
 pub mod model;
 pub mod openapi;
 pub mod pages;

@@ -243,12 +243,14 @@ fn settings(args: ServerArgs, database: DbTarget) -> Result<Settings, String> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
+    canvass_api::memory::bound_allocator();
     init_logging(args.server.log_json);
     let settings = settings(args.server, database(&args.database.database_url)?)?;
     actix_web::rt::System::new().block_on(canvass_api::startup::serve(settings))
 }
 
 fn demo(args: DemoArgs) -> Result<(), String> {
+    canvass_api::memory::bound_allocator();
     init_logging(args.server.log_json);
     let (database, kept_in) = match &args.database_url {
         Some(url) => (database(url)?, None),

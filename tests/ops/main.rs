@@ -9,6 +9,7 @@ mod common;
 #[path = "../sync/support.rs"]
 mod support;
 
+mod allocator;
 mod backup;
 mod cluster;
 mod disk_full;

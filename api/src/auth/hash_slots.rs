@@ -3,10 +3,12 @@
 //! other request. So hashes run on one dedicated thread per core, others queue briefly, and
 //! those that would wait longer are answered 503 `unavailable` with `Retry-After`.
 //!
-//! Dedicated threads, not the shared blocking pool: the allocator keeps the freed 19 MiB in
-//! the arena of the thread that used it, so hashes spread over hundreds of pool threads
-//! would leave a 19–58 MiB residue in every arena (over 1 GiB measured under a flood),
-//! while a few threads that always hash reuse their own buffer.
+//! Dedicated threads, not the shared blocking pool: where the allocator keeps a freed
+//! 19 MiB in the arena of the thread that used it (glibc does, unless it is told to map
+//! buffers that large from the kernel, as a serving process does: `crate::memory`), hashes
+//! spread over hundreds of pool threads left a 19–58 MiB residue in every arena (over
+//! 1 GiB measured under a flood), while a few threads that always hash leave at most one
+//! each.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};

@@ -1,14 +1,12 @@
 //! Argon2id password hashing.
 //!
-//! Each thread that hashes keeps one Argon2 working memory (19 MiB with the default
-//! parameters) and reuses it, instead of allocating and freeing 19 MiB per hash: the
-//! allocator would keep freed buffers resident in per-thread arenas, which under a login
-//! flood added up to gigabytes (see `hash_slots`).
-
-use std::cell::RefCell;
+//! Each hash takes its 19 MiB of working memory (with the default parameters) for itself
+//! and gives it back. A serving process maps buffers of that size straight from the kernel
+//! and returns them when freed (`crate::memory`), so nothing stays resident between logins;
+//! where it cannot, what stays is bounded by the few threads that hash (`hash_slots`).
 
 use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -16,34 +14,6 @@ use crate::error::{ApiError, ApiResult};
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest accepted password, in characters (bounds the hashing cost of hostile input).
 pub const MAX_PASSWORD_CHARS: usize = 256;
-
-/// Working memory at most this large is kept per thread; larger (a stored hash made with
-/// other parameters) is allocated for the one hash.
-const KEPT_BLOCKS: usize = Params::DEFAULT_M_COST as usize;
-
-thread_local! {
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs Argon2 into `out` with this thread's working memory.
-fn compute(
-    argon2: &Argon2<'_>,
-    password: &[u8],
-    salt: &[u8],
-    out: &mut [u8],
-) -> argon2::Result<()> {
-    let needed = argon2.params().block_count();
-    if needed > KEPT_BLOCKS {
-        return argon2.hash_password_into(password, salt, out);
-    }
-    MEMORY.with(|memory| {
-        let mut memory = memory.borrow_mut();
-        if memory.len() < needed {
-            memory.resize(needed, Block::default());
-        }
-        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
-    })
-}
 
 /// Checks a new password's length.
 pub fn check_new_password(password: &str) -> ApiResult<()> {
@@ -72,7 +42,9 @@ pub fn hash(password: &str) -> ApiResult<String> {
     let params = Params::default();
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    compute(&argon2, password.as_bytes(), salt_bytes, &mut out).map_err(ApiError::internal)?;
+    argon2
+        .hash_password_into(password.as_bytes(), salt_bytes, &mut out)
+        .map_err(ApiError::internal)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -100,13 +72,9 @@ fn matches(password: &str, phc: &str) -> Option<bool> {
     let mut salt_bytes = [0u8; 64];
     let salt = parsed.salt?.decode_b64(&mut salt_bytes).ok()?;
     let mut out = vec![0u8; expected.len()];
-    compute(
-        &Argon2::new(algorithm, version, params),
-        password.as_bytes(),
-        salt,
-        &mut out,
-    )
-    .ok()?;
+    Argon2::new(algorithm, version, params)
+        .hash_password_into(password.as_bytes(), salt, &mut out)
+        .ok()?;
     // `Output` compares in constant time.
     Some(Output::new(&out).ok()? == expected)
 }
@@ -118,7 +86,7 @@ mod tests {
     use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
     #[test]
-    fn hashes_agree_with_the_stock_argon2_both_ways_and_memory_is_reused_safely() {
+    fn hashes_agree_with_the_stock_argon2_both_ways() {
         let ours = hash("mật khẩu 1").unwrap();
         let parsed = PasswordHash::new(&ours).unwrap();
         assert!(Argon2::default()
@@ -134,7 +102,7 @@ mod tests {
             .hash_password(b"password-2", &salt)
             .unwrap()
             .to_string();
-        // The same thread's memory, dirty from the hashes above, gives the same answers.
+        // Hashing again on the same thread gives the same answers.
         for _ in 0..2 {
             assert!(verify("password-2", &stock));
             assert!(!verify("password-3", &stock));
