@@ -13,6 +13,8 @@ use crate::model::{Area, AreaId, Level};
 /// The deepest tree walked. Real trees have three levels; a deeper chain is a cycle of
 /// parent links, which is reported instead of looped on.
 const MAX_DEPTH: usize = 16;
+/// [`MAX_DEPTH`] as the recursive queries bind it.
+const MAX_DEPTH_SQL: i32 = MAX_DEPTH as i32;
 
 /// A stored area, decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +45,7 @@ impl AreaRow {
 }
 
 /// An `areas` row as stored.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = areas)]
 struct Stored {
     id: String,
@@ -52,6 +54,15 @@ struct Stored {
     level: String,
     #[diesel(treat_none_as_null = true)]
     parent_id: Option<String>,
+}
+
+/// An area found by a walk of the tree, with its distance from where the walk began.
+#[derive(QueryableByName)]
+struct InTree {
+    #[diesel(embed)]
+    area: Stored,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    depth: i32,
 }
 
 impl Stored {
@@ -160,26 +171,28 @@ pub fn all_by_code(conn: &mut DbConn) -> DbResult<HashMap<String, AreaRow>> {
 
 /// The area and its ancestors, the area first; empty for an unknown area.
 pub fn lineage(conn: &mut DbConn, id: AreaId) -> DbResult<Vec<AreaRow>> {
-    let mut chain: Vec<AreaRow> = Vec::new();
-    let mut next = Some(id);
-    while let Some(current) = next {
-        if chain.len() > MAX_DEPTH {
-            let last = chain.last().map_or(id, |row| row.id).to_string();
-            return Err(Cells::new("areas", &last)
-                .corrupt(
-                    "parent_id",
-                    format!("the parent chain is longer than {MAX_DEPTH}: a cycle"),
-                )
-                .into());
-        }
-        let Some(row) = find(conn, current)? else {
-            // Parent links are foreign keys, so only the first lookup can miss.
-            break;
-        };
-        next = row.parent_id;
-        chain.push(row);
+    // One statement instead of one lookup per level: every push checks its streets' wards
+    // this way, and every scoped read its area.
+    let rows: Vec<InTree> = diesel::sql_query(
+        "WITH RECURSIVE up(id, code, name, level, parent_id, depth) AS ( \
+           SELECT id, code, name, level, parent_id, 0 FROM areas WHERE id = $1 \
+           UNION ALL \
+           SELECT a.id, a.code, a.name, a.level, a.parent_id, up.depth + 1 \
+           FROM up JOIN areas a ON a.id = up.parent_id WHERE up.depth <= $2) \
+         SELECT id, code, name, level, parent_id, depth FROM up ORDER BY depth",
+    )
+    .bind::<diesel::sql_types::Text, _>(id.to_string())
+    .bind::<diesel::sql_types::Integer, _>(MAX_DEPTH_SQL)
+    .load(conn)?;
+    if let Some(deep) = rows.iter().find(|row| row.depth > MAX_DEPTH_SQL) {
+        return Err(Cells::new("areas", &deep.area.id)
+            .corrupt(
+                "parent_id",
+                format!("the parent chain is longer than {MAX_DEPTH}: a cycle"),
+            )
+            .into());
     }
-    Ok(chain)
+    decode_all(rows.into_iter().map(|row| row.area).collect())
 }
 
 /// Whether `id` is `ancestor` or lies below it.
@@ -187,33 +200,31 @@ pub fn is_within(conn: &mut DbConn, id: AreaId, ancestor: AreaId) -> DbResult<bo
     Ok(lineage(conn, id)?.iter().any(|row| row.id == ancestor))
 }
 
-/// Every area of the subtree rooted at `root`, the root included, walked level by level.
+/// Every area of the subtree rooted at `root`, the root first and each level before the
+/// next.
 pub fn subtree(conn: &mut DbConn, root: AreaId) -> DbResult<Vec<AreaRow>> {
-    let mut all: Vec<AreaRow> = find(conn, root)?.into_iter().collect();
-    let mut frontier: Vec<String> = all.iter().map(|row| row.id.to_string()).collect();
-    let mut depth = 0;
-    while !frontier.is_empty() {
-        if depth > MAX_DEPTH {
-            return Err(Cells::new("areas", &frontier[0])
-                .corrupt(
-                    "parent_id",
-                    format!("lies more than {MAX_DEPTH} levels below {root}: a cycle"),
-                )
-                .into());
-        }
-        let mut next = Vec::new();
-        for chunk in frontier.chunks(1000) {
-            let rows: Vec<Stored> = areas::table
-                .filter(areas::parent_id.eq_any(chunk))
-                .select(Stored::as_select())
-                .load(conn)?;
-            next.extend(decode_all(rows)?);
-        }
-        frontier = next.iter().map(|row| row.id.to_string()).collect();
-        all.extend(next);
-        depth += 1;
+    // One statement instead of one per level: a coverage read of a province walks a few
+    // hundred areas, and a national dashboard reads every province.
+    let rows: Vec<InTree> = diesel::sql_query(
+        "WITH RECURSIVE down(id, code, name, level, parent_id, depth) AS ( \
+           SELECT id, code, name, level, parent_id, 0 FROM areas WHERE id = $1 \
+           UNION ALL \
+           SELECT a.id, a.code, a.name, a.level, a.parent_id, down.depth + 1 \
+           FROM down JOIN areas a ON a.parent_id = down.id WHERE down.depth <= $2) \
+         SELECT id, code, name, level, parent_id, depth FROM down ORDER BY depth",
+    )
+    .bind::<diesel::sql_types::Text, _>(root.to_string())
+    .bind::<diesel::sql_types::Integer, _>(MAX_DEPTH_SQL)
+    .load(conn)?;
+    if let Some(deep) = rows.iter().find(|row| row.depth > MAX_DEPTH_SQL) {
+        return Err(Cells::new("areas", &deep.area.id)
+            .corrupt(
+                "parent_id",
+                format!("lies more than {MAX_DEPTH} levels below {root}: a cycle"),
+            )
+            .into());
     }
-    Ok(all)
+    decode_all(rows.into_iter().map(|row| row.area).collect())
 }
 
 /// The ward ids of a subtree.
