@@ -29,6 +29,17 @@ pub struct Phone {
     pub api: Api,
     /// How far its clock is off, in milliseconds.
     pub skew_ms: i64,
+    /// How it picks the ids of new visits.
+    pub visit_ids: VisitIds,
+}
+
+/// How a phone picks the ids of new visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitIds {
+    /// The `Replica`'s own: UUIDv7, from the visit's HLC.
+    TimeOrdered,
+    /// UUIDv4, as an app that draws its own random ids would send.
+    Random,
 }
 
 /// The server's answer to one push, as the phone saw it.
@@ -47,6 +58,7 @@ impl Phone {
                 .map_err(|e| BenchError::Setup(e.to_string()))?,
             api,
             skew_ms,
+            visit_ids: VisitIds::TimeOrdered,
         })
     }
 
@@ -70,9 +82,21 @@ impl Phone {
             smartphone_users: Some(people.0),
             app_users: Some(people.1),
         };
-        self.replica
-            .record_visit(campaign, street, household, visit, now_ms(self.skew_ms))
-            .map_err(|e| BenchError::Setup(e.to_string()))
+        let now = now_ms(self.skew_ms);
+        match self.visit_ids {
+            VisitIds::TimeOrdered => self
+                .replica
+                .record_visit(campaign, street, household, visit, now),
+            VisitIds::Random => self.replica.record_visit_with_id(
+                Uuid::new_v4(),
+                campaign,
+                street,
+                household,
+                visit,
+                now,
+            ),
+        }
+        .map_err(|e| BenchError::Setup(e.to_string()))
     }
 
     /// Edits two or three fields of a visit it holds.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::backend::{Backend, Database};
 use crate::fleet::{FleetPlan, PHONES_PER_VOLUNTEER};
 use crate::limit::Keys;
+use crate::phone::VisitIds;
 use crate::server::{canvass_binary, verify, Server};
 use crate::world::Plan;
 use crate::{coverage, fleet, ingest, limit, peer, pull, world, BenchError};
@@ -84,8 +85,9 @@ impl Sizes {
                 },
                 10,
             ),
-            // 21,228 streets, 212,280 households, a visit to one in three.
-            coverage: (2, 10, 3),
+            // 106,140 streets, 2,122,800 households (200 a ward, where real wards have
+            // about 2,500), a visit to one in three.
+            coverage: (10, 20, 3),
         }
     }
 
@@ -210,6 +212,27 @@ fn ingest_rows(
         per_second(edit_rate),
         edit_rate / limit_v7,
         cpu_per_change(cpu_ingest, server.cpu_time(), edits)
+    );
+    drop(server);
+    check(binary, &database)?;
+
+    // The same push with the random visit ids of an app that draws its own (UUIDv4), on
+    // a fresh database: what the Replica's time-ordered ids save the server.
+    let database = Database::create(backend)?;
+    let server = Server::start(binary, &database)?;
+    let built = world::build(&server.base, sizes.ingest)?;
+    let mut phones = ingest::phones(&server.base, &built)?;
+    for phone in &mut phones {
+        phone.visit_ids = VisitIds::Random;
+    }
+    let cpu_before = server.cpu_time();
+    let (_, random_rate) = ingest::push_new_visits(phones, &built, 1)?;
+    println!(
+        "ingest     the same, random visit ids (UUIDv4) {} changes/s   ingest/limit {:.2}   v7/random {:.2}{}",
+        per_second(random_rate),
+        random_rate / limit_v7,
+        ingest_rate / random_rate,
+        cpu_per_change(cpu_before, server.cpu_time(), sizes.visits())
     );
     drop(server);
     check(binary, &database)
