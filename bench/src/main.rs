@@ -11,6 +11,7 @@
 mod backend;
 mod client;
 mod coverage;
+mod cpu;
 mod fleet;
 mod ingest;
 mod limit;

@@ -87,18 +87,9 @@ impl Server {
         }
     }
 
-    /// The CPU time the process has used so far, user and system (Linux `/proc`, in clock
-    /// ticks of 10 ms). On a machine shared with other work, the CPU a change costs the
-    /// server says more than a rate that depends on who else runs.
+    /// The CPU time the process has used so far, user and system (see [`crate::cpu`]).
     pub fn cpu_time(&self) -> Option<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
-        // The fields after the command's closing parenthesis; utime and stime are the
-        // 14th and 15th of the whole line.
-        let rest = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let utime: u64 = fields.get(11)?.parse().ok()?;
-        let stime: u64 = fields.get(12)?.parse().ok()?;
-        Some(Duration::from_millis((utime + stime) * 10))
+        crate::cpu::of_process(self.child.id())
     }
 
     /// The process's peak resident memory so far, in bytes (Linux `VmHWM`).

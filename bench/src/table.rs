@@ -177,12 +177,12 @@ fn ingest_rows(
     println!(
         "limit      raw upsert, UUIDv7 keys  {} rows/s{}",
         per_second(limit_v7),
-        cpu_per_row(v7.cpu_per_row)
+        cpu_per_row(v7.cpu_per_row, backend)
     );
     println!(
         "limit      raw upsert, random keys  {} rows/s{}   (v7/random {:.2})",
         per_second(limit_v4),
-        cpu_per_row(v4.cpu_per_row),
+        cpu_per_row(v4.cpu_per_row, backend),
         limit_v7 / limit_v4
     );
 
@@ -190,9 +190,9 @@ fn ingest_rows(
     let server = Server::start(binary, &database)?;
     let built = world::build(&server.base, sizes.ingest)?;
     let phones = ingest::phones(&server.base, &built)?;
-    let cpu_before = server.cpu_time();
+    let cpu_before = CpuReading::take(&server, backend);
     let (phones, ingest_rate) = ingest::push_new_visits(phones, &built, 1)?;
-    let cpu_ingest = server.cpu_time();
+    let cpu_ingest = CpuReading::take(&server, backend);
     let peer_ratio = peer_rate.map_or(String::new(), |p| {
         format!("   canvass/peer {:.2}", ingest_rate / p)
     });
@@ -203,7 +203,7 @@ fn ingest_rows(
         per_second(ingest_rate),
         ingest_rate / limit_v7,
         peer_ratio,
-        cpu_per_change(cpu_before, cpu_ingest, sizes.visits())
+        cpu_before.per_change(&cpu_ingest, sizes.visits())
     );
     let edits = sizes.edits_each * phones.len();
     let (_, edit_rate) = ingest::push_edits(phones, built.campaign, sizes.edits_each, 1)?;
@@ -211,7 +211,7 @@ fn ingest_rows(
         "edits      2–3 fields of existing visits  {} changes/s   edits/limit {:.2}{}",
         per_second(edit_rate),
         edit_rate / limit_v7,
-        cpu_per_change(cpu_ingest, server.cpu_time(), edits)
+        cpu_ingest.per_change(&CpuReading::take(&server, backend), edits)
     );
     drop(server);
     check(binary, &database)?;
@@ -225,34 +225,69 @@ fn ingest_rows(
     for phone in &mut phones {
         phone.visit_ids = VisitIds::Random;
     }
-    let cpu_before = server.cpu_time();
+    let cpu_before = CpuReading::take(&server, backend);
     let (_, random_rate) = ingest::push_new_visits(phones, &built, 1)?;
     println!(
         "ingest     the same, random visit ids (UUIDv4) {} changes/s   ingest/limit {:.2}   v7/random {:.2}{}",
         per_second(random_rate),
         random_rate / limit_v7,
         ingest_rate / random_rate,
-        cpu_per_change(cpu_before, server.cpu_time(), sizes.visits())
+        cpu_before.per_change(&CpuReading::take(&server, backend), sizes.visits())
     );
     drop(server);
     check(binary, &database)
 }
 
 /// The limit's CPU time per row, where it was measured.
-fn cpu_per_row(cpu: Option<Duration>) -> String {
+fn cpu_per_row(cpu: Option<Duration>, backend: Backend) -> String {
+    let whose = match backend {
+        Backend::Sqlite => "CPU",
+        Backend::Postgres => "PostgreSQL CPU",
+    };
     cpu.map_or(String::new(), |cpu| {
-        format!("   CPU {:.0} µs/row", cpu.as_secs_f64() * 1e6)
+        format!("   {whose} {:.0} µs/row", cpu.as_secs_f64() * 1e6)
     })
 }
 
-/// The server's CPU time per change between two readings, when both were read.
-fn cpu_per_change(before: Option<Duration>, after: Option<Duration>, changes: usize) -> String {
-    match (before, after) {
-        (Some(before), Some(after)) if changes > 0 => format!(
-            "   server CPU {:.0} µs/change",
-            after.saturating_sub(before).as_secs_f64() * 1e6 / changes as f64
-        ),
-        _ => String::new(),
+/// The CPU time so far of the server, of the bench's own process (its phones), and of
+/// PostgreSQL's processes when it runs here.
+struct CpuReading {
+    server: Option<Duration>,
+    phones: Option<Duration>,
+    postgres: Option<Duration>,
+}
+
+impl CpuReading {
+    fn take(server: &Server, backend: Backend) -> CpuReading {
+        CpuReading {
+            server: server.cpu_time(),
+            phones: crate::cpu::of_process(std::process::id()),
+            postgres: match backend {
+                Backend::Postgres => crate::cpu::of_postgres(),
+                Backend::Sqlite => None,
+            },
+        }
+    }
+
+    /// The CPU time per change of each between this reading and `after`, where both read.
+    fn per_change(&self, after: &CpuReading, changes: usize) -> String {
+        let each = |before: Option<Duration>, after: Option<Duration>| match (before, after) {
+            (Some(before), Some(after)) if changes > 0 => {
+                Some(after.saturating_sub(before).as_secs_f64() * 1e6 / changes as f64)
+            }
+            _ => None,
+        };
+        let mut text = String::new();
+        if let Some(server) = each(self.server, after.server) {
+            text.push_str(&format!("   server CPU {server:.0} µs/change"));
+        }
+        if let Some(phones) = each(self.phones, after.phones) {
+            text.push_str(&format!(", phones {phones:.0}"));
+        }
+        if let Some(postgres) = each(self.postgres, after.postgres) {
+            text.push_str(&format!(", PostgreSQL {postgres:.0}"));
+        }
+        text
     }
 }
 
