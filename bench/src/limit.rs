@@ -119,6 +119,12 @@ pub struct Limit {
     pub cpu_per_row: Option<Duration>,
 }
 
+/// The CPU time per row between two readings, where both were read.
+fn per_row(before: Option<Duration>, after: Option<Duration>, rows: usize) -> Option<Duration> {
+    let rows = u32::try_from(rows).ok()?.max(1);
+    Some(after?.saturating_sub(before?) / rows)
+}
+
 /// Upserts `count` new visit rows.
 pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<Limit, BenchError> {
     let data = rows(count, keys, 80);
@@ -151,14 +157,10 @@ pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<Limit, B
                     insert_batch!(c, diesel::sqlite::Sqlite, sql, batch)
                 })?;
             }
-            let rate = count as f64 / started.elapsed().as_secs_f64();
-            let cpu_per_row = match (cpu_before, crate::cpu::of_thread()) {
-                (Some(before), Some(after)) => u32::try_from(count)
-                    .ok()
-                    .map(|n| after.saturating_sub(before) / n.max(1)),
-                _ => None,
-            };
-            Ok(Limit { rate, cpu_per_row })
+            Ok(Limit {
+                rate: count as f64 / started.elapsed().as_secs_f64(),
+                cpu_per_row: per_row(cpu_before, crate::cpu::of_thread(), count),
+            })
         }
         Backend::Postgres => {
             let mut conn = PgConnection::establish(&database.url)?;
@@ -176,14 +178,10 @@ pub fn measure(database: &Database, count: usize, keys: Keys) -> Result<Limit, B
                 };
                 conn.transaction(|c| insert_batch!(c, diesel::pg::Pg, sql, batch))?;
             }
-            let rate = count as f64 / started.elapsed().as_secs_f64();
-            let cpu_per_row = match (cpu_before, crate::cpu::of_postgres()) {
-                (Some(before), Some(after)) => u32::try_from(count)
-                    .ok()
-                    .map(|n| after.saturating_sub(before) / n.max(1)),
-                _ => None,
-            };
-            Ok(Limit { rate, cpu_per_row })
+            Ok(Limit {
+                rate: count as f64 / started.elapsed().as_secs_f64(),
+                cpu_per_row: per_row(cpu_before, crate::cpu::of_postgres(), count),
+            })
         }
     }
 }

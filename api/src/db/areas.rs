@@ -173,26 +173,17 @@ pub fn all_by_code(conn: &mut DbConn) -> DbResult<HashMap<String, AreaRow>> {
 pub fn lineage(conn: &mut DbConn, id: AreaId) -> DbResult<Vec<AreaRow>> {
     // One statement instead of one lookup per level: every push checks its streets' wards
     // this way, and every scoped read its area.
-    let rows: Vec<InTree> = diesel::sql_query(
+    walk(
+        conn,
         "WITH RECURSIVE up(id, code, name, level, parent_id, depth) AS ( \
            SELECT id, code, name, level, parent_id, 0 FROM areas WHERE id = $1 \
            UNION ALL \
            SELECT a.id, a.code, a.name, a.level, a.parent_id, up.depth + 1 \
            FROM up JOIN areas a ON a.id = up.parent_id WHERE up.depth <= $2) \
          SELECT id, code, name, level, parent_id, depth FROM up ORDER BY depth",
+        id,
+        format!("the parent chain is longer than {MAX_DEPTH}: a cycle"),
     )
-    .bind::<diesel::sql_types::Text, _>(id.to_string())
-    .bind::<diesel::sql_types::Integer, _>(MAX_DEPTH_SQL)
-    .load(conn)?;
-    if let Some(deep) = rows.iter().find(|row| row.depth > MAX_DEPTH_SQL) {
-        return Err(Cells::new("areas", &deep.area.id)
-            .corrupt(
-                "parent_id",
-                format!("the parent chain is longer than {MAX_DEPTH}: a cycle"),
-            )
-            .into());
-    }
-    decode_all(rows.into_iter().map(|row| row.area).collect())
 }
 
 /// Whether `id` is `ancestor` or lies below it.
@@ -205,23 +196,35 @@ pub fn is_within(conn: &mut DbConn, id: AreaId, ancestor: AreaId) -> DbResult<bo
 pub fn subtree(conn: &mut DbConn, root: AreaId) -> DbResult<Vec<AreaRow>> {
     // One statement instead of one per level: a coverage read of a province walks a few
     // hundred areas, and a national dashboard reads every province.
-    let rows: Vec<InTree> = diesel::sql_query(
+    walk(
+        conn,
         "WITH RECURSIVE down(id, code, name, level, parent_id, depth) AS ( \
            SELECT id, code, name, level, parent_id, 0 FROM areas WHERE id = $1 \
            UNION ALL \
            SELECT a.id, a.code, a.name, a.level, a.parent_id, down.depth + 1 \
            FROM down JOIN areas a ON a.parent_id = down.id WHERE down.depth <= $2) \
          SELECT id, code, name, level, parent_id, depth FROM down ORDER BY depth",
+        root,
+        format!("lies more than {MAX_DEPTH} levels below {root}: a cycle"),
     )
-    .bind::<diesel::sql_types::Text, _>(root.to_string())
-    .bind::<diesel::sql_types::Integer, _>(MAX_DEPTH_SQL)
-    .load(conn)?;
+}
+
+/// Runs a recursive walk of the tree from `start` (`$1`), which stops one level past
+/// [`MAX_DEPTH`] (`$2`): a row that deep can only come from a cycle of parent links, which
+/// is reported as `cycle` instead of walked forever.
+fn walk(
+    conn: &mut DbConn,
+    sql: &'static str,
+    start: AreaId,
+    cycle: String,
+) -> DbResult<Vec<AreaRow>> {
+    let rows: Vec<InTree> = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(start.to_string())
+        .bind::<diesel::sql_types::Integer, _>(MAX_DEPTH_SQL)
+        .load(conn)?;
     if let Some(deep) = rows.iter().find(|row| row.depth > MAX_DEPTH_SQL) {
         return Err(Cells::new("areas", &deep.area.id)
-            .corrupt(
-                "parent_id",
-                format!("lies more than {MAX_DEPTH} levels below {root}: a cycle"),
-            )
+            .corrupt("parent_id", cycle)
             .into());
     }
     decode_all(rows.into_iter().map(|row| row.area).collect())
