@@ -258,6 +258,44 @@ fn an_unknown_stored_level_is_a_500_naming_its_row(app: TestApp) {
     assert_verified(&app);
 }
 
+fn a_cycle_of_parent_links_is_a_500_not_a_walk_without_end(app: TestApp) {
+    let f = fixture(&app);
+    let campaign = app
+        .get(&format!("/api/v1/campaigns/{}", f.campaign), &app.admin)
+        .expect(200)
+        .body;
+    let province = campaign["area_id"].as_str().unwrap().to_owned();
+    // Province → district → ward → province: the tree walks are recursive queries, which
+    // only a depth bound stops.
+    corrupt(
+        &app,
+        "areas",
+        None,
+        &format!(
+            "UPDATE areas SET parent_id = '{}' WHERE id = '{province}'",
+            f.ward
+        ),
+    );
+    let coverage = app.get(
+        &format!("/api/v1/campaigns/{}/coverage", f.campaign),
+        &app.admin,
+    );
+    coverage.expect_problem(500, "internal");
+    log_lines(&app, &["table areas,", "column parent_id:", "a cycle"]);
+    corrupt(
+        &app,
+        "areas",
+        None,
+        &format!("UPDATE areas SET parent_id = NULL WHERE id = '{province}'"),
+    );
+    app.get(
+        &format!("/api/v1/campaigns/{}/coverage", f.campaign),
+        &app.admin,
+    )
+    .expect(200);
+    assert_verified(&app);
+}
+
 fn an_unknown_stored_role_is_a_500_naming_its_row(app: TestApp) {
     let f = fixture(&app);
     // Read as a volunteer before.
@@ -381,6 +419,7 @@ fn a_record_state_that_does_not_parse_is_a_500_naming_its_row(app: TestApp) {
 crate::both_backends!(
     a_malformed_stored_id_is_a_500_naming_its_row,
     an_unknown_stored_level_is_a_500_naming_its_row,
+    a_cycle_of_parent_links_is_a_500_not_a_walk_without_end,
     an_unknown_stored_role_is_a_500_naming_its_row,
     a_bad_stored_date_is_a_500_naming_its_row,
     a_record_state_that_does_not_parse_is_a_500_naming_its_row,
