@@ -38,8 +38,12 @@ fn a_server_bounds_its_allocator_in_the_process_that_was_started() {
     answers_a_login(&server);
 }
 
+/// Whether the operator's bound is kept rather than added to is `memory::tunables`' unit
+/// test: glibc shows only the first tunable once it has read the variable, so from outside
+/// an appended bound looks the same. This one checks that the server starts and serves
+/// with an operator's variable, which it hands on untouched.
 #[test]
-fn an_operators_own_arena_bound_is_kept() {
+fn a_server_started_with_an_operators_arena_bound_serves_with_it() {
     let db = fresh_db(Backend::Sqlite).unwrap();
     let server = Server::start(&db, &[("GLIBC_TUNABLES", "glibc.malloc.arena_max=3")]);
     assert_eq!(tunables_of(&server), "glibc.malloc.arena_max=3");

@@ -260,39 +260,23 @@ fn an_unknown_stored_level_is_a_500_naming_its_row(app: TestApp) {
 
 fn a_cycle_of_parent_links_is_a_500_not_a_walk_without_end(app: TestApp) {
     let f = fixture(&app);
-    let campaign = app
-        .get(&format!("/api/v1/campaigns/{}", f.campaign), &app.admin)
-        .expect(200)
-        .body;
-    let province = campaign["area_id"].as_str().unwrap().to_owned();
+    let coverage = format!("/api/v1/campaigns/{}/coverage", f.campaign);
+    let province = app.get(&coverage, &app.admin).expect(200).body["area_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set_parent = |parent: &str| {
+        let update = format!("UPDATE areas SET parent_id = {parent} WHERE id = '{province}'");
+        corrupt(&app, "areas", None, &update);
+    };
     // Province → district → ward → province: the tree walks are recursive queries, which
     // only a depth bound stops.
-    corrupt(
-        &app,
-        "areas",
-        None,
-        &format!(
-            "UPDATE areas SET parent_id = '{}' WHERE id = '{province}'",
-            f.ward
-        ),
-    );
-    let coverage = app.get(
-        &format!("/api/v1/campaigns/{}/coverage", f.campaign),
-        &app.admin,
-    );
-    coverage.expect_problem(500, "internal");
+    set_parent(&format!("'{}'", f.ward));
+    app.get(&coverage, &app.admin)
+        .expect_problem(500, "internal");
     log_lines(&app, &["table areas,", "column parent_id:", "a cycle"]);
-    corrupt(
-        &app,
-        "areas",
-        None,
-        &format!("UPDATE areas SET parent_id = NULL WHERE id = '{province}'"),
-    );
-    app.get(
-        &format!("/api/v1/campaigns/{}/coverage", f.campaign),
-        &app.admin,
-    )
-    .expect(200);
+    set_parent("NULL");
+    app.get(&coverage, &app.admin).expect(200);
     assert_verified(&app);
 }
 
