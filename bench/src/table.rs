@@ -186,10 +186,8 @@ fn ingest_rows(
         limit_v7 / limit_v4
     );
 
-    let database = Database::create(backend)?;
-    let server = Server::start(binary, &database)?;
-    let built = world::build(&server.base, sizes.ingest)?;
-    let phones = ingest::phones(&server.base, &built)?;
+    let (database, server, built, phones) =
+        pushing_world(binary, backend, sizes.ingest, VisitIds::TimeOrdered)?;
     let cpu_before = CpuReading::take(&server, backend);
     let (phones, ingest_rate) = ingest::push_new_visits(phones, &built, 1)?;
     let cpu_ingest = CpuReading::take(&server, backend);
@@ -218,13 +216,8 @@ fn ingest_rows(
 
     // The same push with the random visit ids of an app that draws its own (UUIDv4), on
     // a fresh database: what the Replica's time-ordered ids save the server.
-    let database = Database::create(backend)?;
-    let server = Server::start(binary, &database)?;
-    let built = world::build(&server.base, sizes.ingest)?;
-    let mut phones = ingest::phones(&server.base, &built)?;
-    for phone in &mut phones {
-        phone.visit_ids = VisitIds::Random;
-    }
+    let (database, server, built, phones) =
+        pushing_world(binary, backend, sizes.ingest, VisitIds::Random)?;
     let cpu_before = CpuReading::take(&server, backend);
     let (_, random_rate) = ingest::push_new_visits(phones, &built, 1)?;
     println!(
@@ -236,6 +229,24 @@ fn ingest_rows(
     );
     drop(server);
     check(binary, &database)
+}
+
+/// A server on a fresh database with the world of `plan`, and one signed-in phone per
+/// volunteer that picks visit ids as `ids` says.
+fn pushing_world(
+    binary: &Path,
+    backend: Backend,
+    plan: Plan,
+    ids: VisitIds,
+) -> Result<(Database, Server, world::World, Vec<crate::phone::Phone>), BenchError> {
+    let database = Database::create(backend)?;
+    let server = Server::start(binary, &database)?;
+    let built = world::build(&server.base, plan)?;
+    let mut phones = ingest::phones(&server.base, &built)?;
+    for phone in &mut phones {
+        phone.visit_ids = ids;
+    }
+    Ok((database, server, built, phones))
 }
 
 /// The limit's CPU time per row, where it was measured.
