@@ -1,7 +1,7 @@
 //! Synced records (households and visits): their merged state and the columns derived
 //! from it for filtering, counting and pulling.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
@@ -218,19 +218,32 @@ pub fn existing(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<HashSet<RecordI
     Ok(all)
 }
 
-/// Every visit (of any campaign) on these households.
+/// Every visit (of any campaign) on these households, each given with its street: a
+/// visit stands on its household's street, and the index is by street first, so that
+/// the visits of one push's households are found (and added) on a few pages.
 pub fn visits_of_households(
     conn: &mut DbConn,
-    household_ids: &[RecordId],
+    households: &[(StreetId, RecordId)],
 ) -> DbResult<Vec<RecordRow>> {
+    let mut by_street: BTreeMap<StreetId, Vec<String>> = BTreeMap::new();
+    for (street, household) in households {
+        by_street
+            .entry(*street)
+            .or_default()
+            .push(household.to_string());
+    }
     let mut all = Vec::new();
-    for chunk in texts(household_ids).chunks(500) {
-        let rows: Vec<Stored> = records::table
-            .filter(records::household_id.eq_any(chunk))
-            .filter(records::kind.eq(Kind::Visit.as_str()))
-            .select(Stored::as_select())
-            .load(conn)?;
-        all.extend(decode_all(rows)?);
+    for (street, ids) in by_street {
+        for chunk in ids.chunks(500) {
+            let rows: Vec<Stored> = records::table
+                .filter(records::street_id.eq(street.to_string()))
+                .filter(records::household_id.is_not_null())
+                .filter(records::household_id.eq_any(chunk))
+                .filter(records::kind.eq(Kind::Visit.as_str()))
+                .select(Stored::as_select())
+                .load(conn)?;
+            all.extend(decode_all(rows)?);
+        }
     }
     Ok(all)
 }

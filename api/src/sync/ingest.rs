@@ -190,8 +190,18 @@ pub fn ingest(
             Kind::Visit => d.household_id.map(RecordId),
         })
         .collect();
-    let household_list: Vec<RecordId> = households.iter().copied().collect();
-    for row in records::visits_of_households(conn, &household_list)? {
+    // A visit is stored only once its household is, on the same street: households not
+    // stored yet have no stored visits.
+    let stored_households: Vec<(StreetId, RecordId)> = households
+        .iter()
+        .filter_map(|id| {
+            working
+                .get(id)
+                .filter(|w| w.kind == Kind::Household)
+                .map(|w| (w.street_id, *id))
+        })
+        .collect();
+    for row in records::visits_of_households(conn, &stored_households)? {
         working
             .entry(row.id)
             .or_insert_with(|| Working::from_row(row));
