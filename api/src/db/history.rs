@@ -180,7 +180,11 @@ pub fn append(conn: &mut DbConn, changes: &[NewChange]) -> DbResult<()> {
         let mut cells: Vec<(&str, String, &Value)> = Vec::with_capacity(change.entries.len());
         let mut max_hlc: Option<&Hlc> = None;
         for entry in &change.entries {
-            if !seen.insert(key(change.record_id, entry.field, &entry.hlc, &entry.value)) {
+            // Only a lost value can repeat a logged one (or another lost one of this push):
+            // the others skip building the key, which was a third of the append.
+            if entry.lost
+                && !seen.insert(key(change.record_id, entry.field, &entry.hlc, &entry.value))
+            {
                 continue;
             }
             cells.push((entry.field.as_str(), entry.hlc.to_string(), &entry.value));

@@ -20,7 +20,7 @@ use crate::http::body;
 use crate::model::{RecordId, StreetId, UserId};
 use crate::routes::campaigns::load as load_campaign;
 use crate::state::AppState;
-use crate::sync::ingest::{ingest, Writer};
+use crate::sync::ingest::{ingest, Decoded, Writer};
 
 /// Most changes one push may carry.
 pub const MAX_CHANGES: usize = sync_protocol::MAX_PUSH_CHANGES;
@@ -182,13 +182,14 @@ pub async fn push(
         device_id: request.device_id,
     };
     let campaign_id = request.campaign_id;
-    let changes = request.changes;
+    // Decoded here, off the writer, which takes one push at a time.
+    let changes = Decoded::new(request.changes);
     let clock = state.clone();
     let done = state
         .db
         .write(move |conn| {
             let campaign = load_campaign(conn, campaign_id)?;
-            let done = ingest(conn, Some(&campaign), &writer, &changes)?;
+            let done = ingest(conn, Some(&campaign), &writer, changes)?;
             // Before the commit makes them visible: no server HLC is ever below them.
             if let Some(max) = &done.max_hlc {
                 clock.witness(max);

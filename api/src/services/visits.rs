@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{AreaId, CampaignId, RecordId, StreetId, UserId};
 use crate::services::{campaigns, Scope};
 use crate::state::SERVER_NODE;
-use crate::sync::ingest::{ingest, Writer};
+use crate::sync::ingest::{ingest, Decoded, Writer};
 
 /// The largest page of the visit list.
 pub const MAX_PAGE_SIZE: i64 = 1000;
@@ -272,7 +272,7 @@ pub fn review(
         area_id: scope.area(),
         device_id: SERVER_NODE.to_owned(),
     };
-    let done = ingest(conn, Some(&campaign), &writer, &[change])?;
+    let done = ingest(conn, Some(&campaign), &writer, Decoded::new(vec![change]))?;
     if let Some(result) = done.results.first() {
         if result.status == PushStatus::Rejected {
             return Err(ApiError::validation(

@@ -10,9 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use serde_json::Value;
 use sync_protocol::{
-    decode, merge, validate, Change, ExistingRecord, FieldName, Hlc, HouseholdFacts, Kind,
-    PushContext, PushResult, RecordState, Role, StreetAccess,
+    decode, merge, validate, Change, DecodedChange, ExistingRecord, FieldName, Hlc, HouseholdFacts,
+    Kind, PushContext, PushResult, RecordState, Rejection, Role, StreetAccess,
 };
 
 use super::coverage_keeper::CoverageKeeper;
@@ -51,6 +52,29 @@ pub struct Ingested {
     /// The largest HLC of the records this ingest touched, stored before or now, for the
     /// server clock to witness.
     pub max_hlc: Option<Hlc>,
+}
+
+/// Changes decoded before the write transaction: parsing them, and dropping the wire JSON
+/// they came in, is work no other push has to wait for.
+#[derive(Debug)]
+pub struct Decoded {
+    /// Each change's `id` as sent (a result echoes it), and the change or why it is refused.
+    items: Vec<(Value, Result<DecodedChange, Rejection>)>,
+}
+
+impl Decoded {
+    /// Decodes `changes`, in order.
+    pub fn new(changes: Vec<Change>) -> Decoded {
+        Decoded {
+            items: changes
+                .into_iter()
+                .map(|change| {
+                    let decoded = decode(&change);
+                    (change.id, decoded)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A record as this transaction sees it.
@@ -152,14 +176,11 @@ pub fn ingest(
     conn: &mut DbConn,
     campaign: Option<&CampaignRow>,
     writer: &Writer,
-    changes: &[Change],
+    changes: Decoded,
 ) -> ApiResult<Ingested> {
-    let decoded: Vec<_> = changes.iter().map(decode).collect();
-    let street_ids: BTreeSet<StreetId> = decoded
-        .iter()
-        .flatten()
-        .map(|d| StreetId(d.street_id))
-        .collect();
+    let items = changes.items;
+    let decoded = || items.iter().filter_map(|(_, d)| d.as_ref().ok());
+    let street_ids: BTreeSet<StreetId> = decoded().map(|d| StreetId(d.street_id)).collect();
     let access = street_access(conn, writer, campaign, &street_ids, now_ms_i64())?;
     // Row locks in one global order: concurrent pushes queue instead of deadlocking, and a
     // bucket's seqs become visible in the order they are handed out.
@@ -172,7 +193,7 @@ pub fn ingest(
     // and stamp history with it, so a record's history is in received order.
     let now_ms = now_ms_i64();
     let mut wanted: BTreeSet<RecordId> = BTreeSet::new();
-    for d in decoded.iter().flatten() {
+    for d in decoded() {
         wanted.insert(RecordId(d.id));
         if let Some(household) = d.household_id {
             wanted.insert(RecordId(household));
@@ -182,9 +203,7 @@ pub fn ingest(
     for row in records::find_many(conn, &wanted.iter().copied().collect::<Vec<_>>())? {
         working.insert(row.id, Working::from_row(row));
     }
-    let households: BTreeSet<RecordId> = decoded
-        .iter()
-        .flatten()
+    let households: BTreeSet<RecordId> = decoded()
         .filter_map(|d| match d.kind {
             Kind::Household => Some(RecordId(d.id)),
             Kind::Visit => d.household_id.map(RecordId),
@@ -211,14 +230,14 @@ pub fn ingest(
     let keeper = CoverageKeeper::before(&working, &households, campaign_id)?;
 
     let now = u64::try_from(now_ms).unwrap_or(0);
-    let mut results = Vec::with_capacity(changes.len());
+    let mut results = Vec::with_capacity(items.len());
     let mut changed: Vec<NewChange> = Vec::new();
     let mut max_hlc: Option<Hlc> = None;
-    for (index, (change, decoded)) in changes.iter().zip(decoded).enumerate() {
+    for (index, (change_id, decoded)) in items.into_iter().enumerate() {
         let decoded = match decoded {
             Ok(decoded) => decoded,
             Err(rejection) => {
-                results.push(PushResult::rejected(change.id.clone(), &rejection));
+                results.push(PushResult::rejected(change_id, &rejection));
                 continue;
             }
         };
@@ -263,7 +282,7 @@ pub fn ingest(
         let valid = match judged {
             Ok(valid) => valid,
             Err(rejection) => {
-                results.push(PushResult::rejected(change.id.clone(), &rejection));
+                results.push(PushResult::rejected(change_id, &rejection));
                 continue;
             }
         };
@@ -346,9 +365,9 @@ pub fn ingest(
         if outcome.applied() {
             record.state_changed = true;
             record.touched_at = record.touched_at.min(index);
-            results.push(PushResult::applied(change.id.clone()));
+            results.push(PushResult::applied(change_id));
         } else {
-            results.push(PushResult::unchanged(change.id.clone()));
+            results.push(PushResult::unchanged(change_id));
         }
     }
 
