@@ -15,7 +15,7 @@ use crate::auth::refresh::SuccessorKey;
 use crate::auth::sessions::RefreshPolicy;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{password, username};
-use crate::db::{history, server_settings, users, Db, DbConn};
+use crate::db::{server_settings, streets, users, Db, DbConn};
 use crate::http::metrics::Metrics;
 use crate::model::UserId;
 use crate::services::page_token::PageTokens;
@@ -100,7 +100,7 @@ pub fn build_state(db: Db, settings: &Settings) -> Result<AppState, String> {
     let secret = jwt_secret(&mut conn, settings)?;
     ensure_first_admin(&mut conn, settings)?;
     let mut clock = Clock::new(SERVER_NODE, MAX_SKEW_MS).map_err(|e| e.to_string())?;
-    if let Some(max) = history::max_hlc(&mut conn).map_err(|e| e.to_string())? {
+    if let Some(max) = streets::max_hlc(&mut conn).map_err(|e| e.to_string())? {
         clock.witness(&max);
     }
     drop(conn);

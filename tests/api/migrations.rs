@@ -256,3 +256,68 @@ fn logged_history_survives_the_move_to_one_row_per_change_on_sqlite() {
 fn logged_history_survives_the_move_to_one_row_per_change_on_postgres() {
     logged_history_survives_the_move_to_one_row_per_change(Backend::Postgres);
 }
+
+/// The last migration before each street kept the largest HLC of its records.
+const BEFORE_CLOCK_FLOOR_PER_STREET: &str = "20261201000100";
+
+/// The server clock's floor, read from the history before the upgrade, is each street's
+/// after it: the largest HLC logged on any record of any street, whichever row holds it.
+fn the_clock_floor_survives_the_move_to_streets(backend: Backend) {
+    use canvass_api::db::streets;
+
+    let Some(db) = fresh_db(backend) else {
+        return;
+    };
+    let mut conn = DbTarget::parse(&db.url()).unwrap().connect().unwrap();
+    migrate_up_to(&mut conn, BEFORE_CLOCK_FLOOR_PER_STREET);
+    let ward = "33333333-3333-4333-8333-333333333333";
+    let record = |n: u8| format!("4444444{n}-4444-4444-8444-444444444444");
+    let street = |n: u8| format!("5555555{n}-5555-4555-8555-555555555555");
+    let mut setup = format!(
+        "INSERT INTO areas (id, code, name, level) VALUES ('{ward}', '25741', 'Phú Cường', 'ward');"
+    );
+    // Street 1's newest HLC is in its first history row; street 2's, the overall
+    // largest, in a row of a household with a smaller one logged after it.
+    let logged = [
+        (1, 1, "1597742400500-0000-phone-a"),
+        (1, 1, "1597742400100-0000-phone-a"),
+        (2, 2, "1597742409000-0003-phone-b"),
+        (2, 3, "1597742400200-0000-phone-b"),
+    ];
+    for n in [1, 2] {
+        setup.push_str(&format!(
+            "INSERT INTO streets (id, ward_id, code, name) VALUES ('{}', '{ward}', 'S{n}', 'Hẻm {n}');",
+            street(n)
+        ));
+    }
+    for (seq, (street_n, record_n, hlc)) in logged.iter().enumerate() {
+        if seq == 0 || logged[seq - 1].1 != *record_n {
+            setup.push_str(&format!(
+                "INSERT INTO records (id, kind, street_id, ward_id, seq, state, house_number, updated_at) \
+                 VALUES ('{}', 'household', '{}', '{ward}', {seq}, '{{}}', '{record_n}', 0);",
+                record(*record_n),
+                street(*street_n)
+            ));
+        }
+        setup.push_str(&format!(
+            "INSERT INTO history (record_id, hlc, entries, device_id, user_id, received_at) \
+             VALUES ('{}', '{hlc}', '[]', 'phone', '{ward}', 0);",
+            record(*record_n)
+        ));
+    }
+    conn.batch_execute(&setup).unwrap();
+    conn.migrate().unwrap();
+
+    let floor = streets::max_hlc(&mut conn).unwrap().map(|h| h.to_string());
+    assert_eq!(floor.as_deref(), Some("1597742409000-0003-phone-b"));
+}
+
+#[test]
+fn the_clock_floor_survives_the_move_to_streets_on_sqlite() {
+    the_clock_floor_survives_the_move_to_streets(Backend::Sqlite);
+}
+
+#[test]
+fn the_clock_floor_survives_the_move_to_streets_on_postgres() {
+    the_clock_floor_survives_the_move_to_streets(Backend::Postgres);
+}

@@ -270,18 +270,6 @@ pub fn page_of_record(
     Ok(page)
 }
 
-/// The largest HLC ever stored (HLC text sorts like HLCs: fixed-width ms and counter).
-pub fn max_hlc(conn: &mut DbConn) -> DbResult<Option<Hlc>> {
-    let row: Option<(i64, String)> = history::table
-        .order(history::hlc.desc())
-        .select((history::id, history::hlc))
-        .first(conn)
-        .optional()?;
-    Ok(row
-        .map(|(id, hlc)| Cells::new("history", &id.to_string()).exact("hlc", &hlc, "HLC"))
-        .transpose()?)
-}
-
 /// Decodes every stored history row, returning the rows that do not decode
 /// (`canvass verify`).
 pub fn undecodable(conn: &mut DbConn) -> QueryResult<Vec<CorruptRow>> {

@@ -63,6 +63,7 @@ diesel::table! {
         last_seq -> BigInt,
         restored_seq -> BigInt,
         seq_floor -> BigInt,
+        max_hlc -> Nullable<Text>,
     }
 }
 

@@ -9,6 +9,7 @@ use super::error::{CorruptRow, DbResult};
 use super::schema::streets;
 use super::DbConn;
 use crate::model::{AreaId, Street, StreetId};
+use sync_protocol::Hlc;
 
 /// A stored street, decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,19 +172,52 @@ pub fn by_codes(conn: &mut DbConn, codes: &[String]) -> DbResult<HashMap<String,
     Ok(all)
 }
 
-/// Takes the street's row lock and hands out `count` new seqs, returning the first.
+/// Takes the street's row lock and hands out `count` new seqs, returning the first, for
+/// records whose newest HLC is `newest`, which the street keeps if it is its largest.
 /// The lock is held until the transaction ends, so a reader that sees seq N has also
 /// seen every seq below N of this street: cursors never skip a record.
-pub fn allocate_seqs(conn: &mut DbConn, street_id: StreetId, count: i64) -> QueryResult<i64> {
+pub fn allocate_seqs(
+    conn: &mut DbConn,
+    street_id: StreetId,
+    count: i64,
+    newest: Option<&Hlc>,
+) -> QueryResult<i64> {
     let id = street_id.to_string();
     diesel::update(streets::table.find(&id))
         .set(streets::last_seq.eq(streets::last_seq + count))
         .execute(conn)?;
+    if let Some(newest) = newest.map(ToString::to_string) {
+        diesel::update(
+            streets::table
+                .find(&id)
+                .filter(streets::max_hlc.is_null().or(streets::max_hlc.lt(&newest))),
+        )
+        .set(streets::max_hlc.eq(&newest))
+        .execute(conn)?;
+    }
     let last: i64 = streets::table
         .find(&id)
         .select(streets::last_seq)
         .first(conn)?;
     Ok(last - count + 1)
+}
+
+/// The largest HLC any stored record ever held (HLC text sorts like HLCs: fixed-width ms
+/// and counter): the server clock starts above it. Kept per street as records are
+/// written, so no index on the history is needed for it.
+pub fn max_hlc(conn: &mut DbConn) -> DbResult<Option<Hlc>> {
+    let row: Option<(String, Option<String>)> = streets::table
+        .filter(streets::max_hlc.is_not_null())
+        .order(streets::max_hlc.desc())
+        .select((streets::id, streets::max_hlc))
+        .first(conn)
+        .optional()?;
+    let Some((id, Some(hlc))) = row else {
+        return Ok(None);
+    };
+    Ok(Some(
+        Cells::new("streets", &id).exact("max_hlc", &hlc, "HLC")?,
+    ))
 }
 
 /// Where a street's seqs jumped at the last restore: `(restored_seq, seq_floor)`, both 0

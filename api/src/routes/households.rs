@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access::Endpoint;
 use crate::auth::Caller;
-use crate::db::history;
+use crate::db::streets;
 use crate::error::ApiResult;
 use crate::http::body;
 use crate::model::HouseholdImportCounts;
@@ -39,7 +39,7 @@ pub async fn import(
         .db
         .write(move |conn| {
             // Another process may have stored newer HLCs: stamp above all of them.
-            if let Some(max) = history::max_hlc(conn)? {
+            if let Some(max) = streets::max_hlc(conn)? {
                 clock.witness(&max);
             }
             imports::write_households(conn, user, plan, &clock.tick())

@@ -392,15 +392,19 @@ fn write_records(conn: &mut DbConn, working: &mut WorkingSet, now_ms: i64) -> Ap
         .filter(|(_, w)| w.state_changed || w.meta_changed)
         .collect();
     changed.sort_by(|a, b| (a.1.touched_at, a.0).cmp(&(b.1.touched_at, b.0)));
-    let mut per_street: BTreeMap<StreetId, i64> = BTreeMap::new();
+    // Per street: how many records changed, and the newest HLC they hold. A value that
+    // lost changes no state, and is older than one of its record that was kept before.
+    let mut per_street: BTreeMap<StreetId, (i64, Option<&Hlc>)> = BTreeMap::new();
     for (_, w) in changed.iter().filter(|(_, w)| w.state_changed) {
-        *per_street.entry(w.street_id).or_default() += 1;
+        let (count, newest) = per_street.entry(w.street_id).or_default();
+        *count += 1;
+        *newest = (*newest).max(w.state.max_hlc());
     }
     let mut next_seq: HashMap<StreetId, i64> = HashMap::new();
-    for (street_id, count) in &per_street {
+    for (street_id, (count, newest)) in &per_street {
         next_seq.insert(
             *street_id,
-            streets::allocate_seqs(conn, *street_id, *count)?,
+            streets::allocate_seqs(conn, *street_id, *count, *newest)?,
         );
     }
     let mut rows = Vec::with_capacity(changed.len());

@@ -63,7 +63,7 @@ pub fn create(
     for (street_id, count) in &per_street {
         next_seq.insert(
             *street_id,
-            streets::allocate_seqs(conn, *street_id, *count)?,
+            streets::allocate_seqs(conn, *street_id, *count, Some(hlc))?,
         );
     }
     // In slices, so that memory stays bounded by the slice, not by the import.
