@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
@@ -180,19 +181,6 @@ fn texts<T: ToString>(ids: &[T]) -> Vec<String> {
     ids.iter().map(ToString::to_string).collect()
 }
 
-/// Records by id.
-pub fn find_many(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<Vec<RecordRow>> {
-    let mut all = Vec::with_capacity(ids.len());
-    for chunk in texts(ids).chunks(500) {
-        let rows: Vec<Stored> = records::table
-            .filter(records::id.eq_any(chunk))
-            .select(Stored::as_select())
-            .load(conn)?;
-        all.extend(decode_all(rows)?);
-    }
-    Ok(all)
-}
-
 /// One record by id.
 pub fn find(conn: &mut DbConn, id: RecordId) -> DbResult<Option<RecordRow>> {
     let row: Option<Stored> = records::table
@@ -218,13 +206,131 @@ pub fn existing(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<HashSet<RecordI
     Ok(all)
 }
 
-/// Every visit (of any campaign) on these households, each given with its street: a
-/// visit stands on its household's street, and the index is by street first, so that
-/// the visits of one push's households are found (and added) on a few pages.
+/// What merging a change into a stored record needs of it: everything but the columns
+/// derived from its state, which are written anew with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeRow {
+    /// Id.
+    pub id: RecordId,
+    /// Household or visit.
+    pub kind: Kind,
+    /// Bucket.
+    pub street_id: StreetId,
+    /// The street's ward.
+    pub ward_id: AreaId,
+    /// A visit's household.
+    pub household_id: Option<RecordId>,
+    /// A visit's campaign.
+    pub campaign_id: Option<CampaignId>,
+    /// A visit's creator (a household's, when a push created it).
+    pub volunteer_id: Option<UserId>,
+    /// Position in the street's bucket.
+    pub seq: i64,
+    /// The merged state.
+    pub state: RecordState,
+    /// The first device that wrote a non-review field.
+    pub first_device: Option<String>,
+    /// Two or more devices wrote non-review fields.
+    pub conflict: bool,
+}
+
+/// A `records` row as [`MergeRow`] reads it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = records)]
+struct StoredForMerge {
+    id: String,
+    kind: String,
+    street_id: String,
+    ward_id: String,
+    household_id: Option<String>,
+    campaign_id: Option<String>,
+    volunteer_id: Option<String>,
+    seq: i64,
+    state: String,
+    first_device: Option<String>,
+    conflict: bool,
+}
+
+impl StoredForMerge {
+    fn decode(self) -> Result<MergeRow, CorruptRow> {
+        let cells = Cells::new("records", &self.id);
+        let kind: Kind = cells.exact("kind", &self.kind, "record kind")?;
+        let household_id = cells.exact_opt("household_id", self.household_id.as_deref(), "UUID")?;
+        let campaign_id = cells.exact_opt("campaign_id", self.campaign_id.as_deref(), "UUID")?;
+        let volunteer_id = cells.exact_opt("volunteer_id", self.volunteer_id.as_deref(), "UUID")?;
+        if kind == Kind::Visit {
+            cells.required("household_id", household_id)?;
+            cells.required("campaign_id", campaign_id)?;
+            cells.required("volunteer_id", volunteer_id)?;
+        }
+        Ok(MergeRow {
+            id: cells.exact("id", &self.id, "UUID")?,
+            street_id: cells.exact("street_id", &self.street_id, "UUID")?,
+            ward_id: cells.exact("ward_id", &self.ward_id, "UUID")?,
+            state: decode_state(&cells, kind, &self.state)?,
+            kind,
+            household_id,
+            campaign_id,
+            volunteer_id,
+            seq: self.seq,
+            first_device: self.first_device,
+            conflict: self.conflict,
+        })
+    }
+}
+
+fn decode_for_merge(rows: Vec<StoredForMerge>) -> DbResult<Vec<MergeRow>> {
+    Ok(rows
+        .into_iter()
+        .map(StoredForMerge::decode)
+        .collect::<Result<_, _>>()?)
+}
+
+/// `<column> IN` the ids in `array`, bound once as a JSON array that SQLite reads with
+/// `json_each`: diesel prepares an `IN (?, ?, …)` list anew every time (a tenth of a
+/// push's loads), and this statement stays prepared.
+macro_rules! in_json_array {
+    ($column:literal, $array:expr) => {
+        sql::<Bool>(concat!($column, " IN (SELECT value FROM json_each("))
+            .bind::<Text, _>($array)
+            .sql("))")
+    };
+}
+
+fn json_array(ids: &[String]) -> QueryResult<String> {
+    serde_json::to_string(ids)
+        .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))
+}
+
+/// The stored records among `ids`, as a merge needs them.
+pub fn for_merge(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<Vec<MergeRow>> {
+    let mut all = Vec::with_capacity(ids.len());
+    for chunk in texts(ids).chunks(1000) {
+        // A macro, not a closure: each backend's branch needs its own query type.
+        macro_rules! query {
+            () => {
+                records::table.select(StoredForMerge::as_select())
+            };
+        }
+        let rows: Vec<StoredForMerge> = match conn {
+            DbConn::Sqlite(c) => query!()
+                .filter(in_json_array!("records.id", json_array(chunk)?))
+                .load(c)?,
+            DbConn::Pg(c) => query!().filter(records::id.eq_any(chunk)).load(c)?,
+        };
+        all.extend(decode_for_merge(rows)?);
+    }
+    Ok(all)
+}
+
+/// Every visit (of any campaign) on these households, each given with its street, as a
+/// merge needs them: a visit stands on its household's street, and the index is by street
+/// first, so that the visits of one push's households are found (and added) on a few
+/// pages.
 pub fn visits_of_households(
     conn: &mut DbConn,
     households: &[(StreetId, RecordId)],
-) -> DbResult<Vec<RecordRow>> {
+) -> DbResult<Vec<MergeRow>> {
     let mut by_street: BTreeMap<StreetId, Vec<String>> = BTreeMap::new();
     for (street, household) in households {
         by_street
@@ -234,15 +340,25 @@ pub fn visits_of_households(
     }
     let mut all = Vec::new();
     for (street, ids) in by_street {
-        for chunk in ids.chunks(500) {
-            let rows: Vec<Stored> = records::table
-                .filter(records::street_id.eq(street.to_string()))
-                .filter(records::household_id.is_not_null())
-                .filter(records::household_id.eq_any(chunk))
-                .filter(records::kind.eq(Kind::Visit.as_str()))
-                .select(Stored::as_select())
-                .load(conn)?;
-            all.extend(decode_all(rows)?);
+        for chunk in ids.chunks(1000) {
+            macro_rules! query {
+                () => {
+                    records::table
+                        .filter(records::street_id.eq(street.to_string()))
+                        .filter(records::household_id.is_not_null())
+                        .filter(records::kind.eq(Kind::Visit.as_str()))
+                        .select(StoredForMerge::as_select())
+                };
+            }
+            let rows: Vec<StoredForMerge> = match conn {
+                DbConn::Sqlite(c) => query!()
+                    .filter(in_json_array!("records.household_id", json_array(chunk)?))
+                    .load(c)?,
+                DbConn::Pg(c) => query!()
+                    .filter(records::household_id.eq_any(chunk))
+                    .load(c)?,
+            };
+            all.extend(decode_for_merge(rows)?);
         }
     }
     Ok(all)

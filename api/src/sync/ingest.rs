@@ -20,7 +20,7 @@ use super::coverage_keeper::CoverageKeeper;
 use super::derive::derive;
 use crate::db::campaigns::CampaignRow;
 use crate::db::history::{self, NewChange, NewEntry};
-use crate::db::records::{self, RecordRow};
+use crate::db::records::{self, MergeRow, RecordRow};
 use crate::db::{areas, assignments, streets, DbConn};
 use crate::error::ApiResult;
 use crate::model::{AreaId, CampaignId, RecordId, StreetId, UserId};
@@ -96,7 +96,7 @@ pub(crate) struct Working {
 }
 
 impl Working {
-    fn from_row(row: RecordRow) -> Working {
+    fn from_row(row: MergeRow) -> Working {
         Working {
             kind: row.kind,
             street_id: row.street_id,
@@ -200,7 +200,7 @@ pub fn ingest(
         }
     }
     let mut working: WorkingSet = HashMap::new();
-    for row in records::find_many(conn, &wanted.iter().copied().collect::<Vec<_>>())? {
+    for row in records::for_merge(conn, &wanted.iter().copied().collect::<Vec<_>>())? {
         working.insert(row.id, Working::from_row(row));
     }
     let households: BTreeSet<RecordId> = decoded()
