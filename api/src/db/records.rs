@@ -323,6 +323,61 @@ pub fn for_merge(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<Vec<MergeRow>>
     Ok(all)
 }
 
+/// What a push needs of a household it only names (as the household of a visit it
+/// carries): where it stands and whether it is deleted, without decoding its state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedHousehold {
+    /// Id.
+    pub id: RecordId,
+    /// Bucket.
+    pub street_id: StreetId,
+    /// The street's ward.
+    pub ward_id: AreaId,
+    /// Position in the street's bucket.
+    pub seq: i64,
+    /// Deleted (the column derived from its state).
+    pub deleted: bool,
+}
+
+type NamedColumns = (String, String, String, i64, bool);
+
+/// The stored households among `ids`; other records among them are left out, as unknown.
+pub fn named_households(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<Vec<NamedHousehold>> {
+    let mut all = Vec::with_capacity(ids.len());
+    for chunk in texts(ids).chunks(1000) {
+        macro_rules! query {
+            () => {
+                records::table
+                    .filter(records::kind.eq(Kind::Household.as_str()))
+                    .select((
+                        records::id,
+                        records::street_id,
+                        records::ward_id,
+                        records::seq,
+                        records::deleted,
+                    ))
+            };
+        }
+        let rows: Vec<NamedColumns> = match conn {
+            DbConn::Sqlite(c) => query!()
+                .filter(in_json_array!("records.id", json_array(chunk)?))
+                .load(c)?,
+            DbConn::Pg(c) => query!().filter(records::id.eq_any(chunk)).load(c)?,
+        };
+        for (id, street_id, ward_id, seq, deleted) in rows {
+            let cells = Cells::new("records", &id);
+            all.push(NamedHousehold {
+                id: cells.exact("id", &id, "UUID")?,
+                street_id: cells.exact("street_id", &street_id, "UUID")?,
+                ward_id: cells.exact("ward_id", &ward_id, "UUID")?,
+                seq,
+                deleted,
+            });
+        }
+    }
+    Ok(all)
+}
+
 /// Every visit (of any campaign) on these households, each given with its street, as a
 /// merge needs them: a visit stands on its household's street, and the index is by street
 /// first, so that the visits of one push's households are found (and added) on a few

@@ -61,7 +61,7 @@ fn snapshot(
     let household = working
         .get(&household_id)
         .filter(|w| w.kind == Kind::Household);
-    let gone = household.is_none_or(|h| h.state.deleted());
+    let gone = household.is_none_or(Working::deleted);
     let its_visits = visits
         .get(&household_id)
         .map(Vec::as_slice)

@@ -20,7 +20,7 @@ use super::coverage_keeper::CoverageKeeper;
 use super::derive::derive;
 use crate::db::campaigns::CampaignRow;
 use crate::db::history::{self, NewChange, NewEntry};
-use crate::db::records::{self, MergeRow, RecordRow};
+use crate::db::records::{self, MergeRow, NamedHousehold, RecordRow};
 use crate::db::{areas, assignments, streets, DbConn};
 use crate::error::ApiResult;
 use crate::model::{AreaId, CampaignId, RecordId, StreetId, UserId};
@@ -87,7 +87,11 @@ pub(crate) struct Working {
     pub(crate) campaign_id: Option<CampaignId>,
     pub(crate) volunteer_id: Option<UserId>,
     pub(crate) seq: i64,
+    /// The merged state; empty for a household the push only names, whose state is not
+    /// read (`named_deleted` holds what is needed of it).
     pub(crate) state: RecordState,
+    /// For a household the push only names: whether it is deleted.
+    named_deleted: Option<bool>,
     first_device: Option<String>,
     conflict: bool,
     state_changed: bool,
@@ -106,12 +110,37 @@ impl Working {
             volunteer_id: row.volunteer_id,
             seq: row.seq,
             state: row.state,
+            named_deleted: None,
             first_device: row.first_device,
             conflict: row.conflict,
             state_changed: false,
             meta_changed: false,
             touched_at: usize::MAX,
         }
+    }
+
+    fn named(row: NamedHousehold) -> Working {
+        Working {
+            kind: Kind::Household,
+            street_id: row.street_id,
+            ward_id: row.ward_id,
+            household_id: None,
+            campaign_id: None,
+            volunteer_id: None,
+            seq: row.seq,
+            state: RecordState::new(),
+            named_deleted: Some(row.deleted),
+            first_device: None,
+            conflict: false,
+            state_changed: false,
+            meta_changed: false,
+            touched_at: usize::MAX,
+        }
+    }
+
+    /// Whether the record is deleted.
+    pub(crate) fn deleted(&self) -> bool {
+        self.named_deleted.unwrap_or_else(|| self.state.deleted())
     }
 }
 
@@ -192,16 +221,21 @@ pub fn ingest(
     // The locks may have taken a while: judge clocks against the time they were granted,
     // and stamp history with it, so a record's history is in received order.
     let now_ms = now_ms_i64();
-    let mut wanted: BTreeSet<RecordId> = BTreeSet::new();
-    for d in decoded() {
-        wanted.insert(RecordId(d.id));
-        if let Some(household) = d.household_id {
-            wanted.insert(RecordId(household));
-        }
-    }
+    // The records the changes write are loaded whole; the households their visits only
+    // name, without their state (most pushes are new visits to known households).
+    let pushed: BTreeSet<RecordId> = decoded().map(|d| RecordId(d.id)).collect();
+    let named: Vec<RecordId> = decoded()
+        .filter_map(|d| d.household_id.map(RecordId))
+        .filter(|id| !pushed.contains(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut working: WorkingSet = HashMap::new();
-    for row in records::for_merge(conn, &wanted.iter().copied().collect::<Vec<_>>())? {
+    for row in records::for_merge(conn, &pushed.iter().copied().collect::<Vec<_>>())? {
         working.insert(row.id, Working::from_row(row));
+    }
+    for row in records::named_households(conn, &named)? {
+        working.insert(row.id, Working::named(row));
     }
     let households: BTreeSet<RecordId> = decoded()
         .filter_map(|d| match d.kind {
@@ -309,12 +343,18 @@ pub fn ingest(
                 .then_some(writer.user_id),
             seq: 0,
             state: RecordState::new(),
+            named_deleted: None,
             first_device: None,
             conflict: false,
             state_changed: false,
             meta_changed: false,
             touched_at: usize::MAX,
         });
+        if record.named_deleted.is_some() {
+            return Err(crate::error::ApiError::internal(format!(
+                "change {id} would merge into a record loaded without its state"
+            )));
+        }
         let outcome = merge(&mut record.state, &valid);
         let written: Vec<FieldName> = outcome
             .won
@@ -372,8 +412,13 @@ pub fn ingest(
     }
 
     // What the touched records hold may come from another process: witnessing it keeps
-    // this process's clock above every HLC of the records it just wrote.
-    for stored in working.values().filter_map(|w| w.state.max_hlc()) {
+    // this process's clock above every HLC of the records it just wrote. (A household the
+    // push only names is not touched, and its state was not read.)
+    for stored in working
+        .values()
+        .filter(|w| w.named_deleted.is_none())
+        .filter_map(|w| w.state.max_hlc())
+    {
         if max_hlc.as_ref().is_none_or(|m| stored > m) {
             max_hlc = Some(stored.clone());
         }
