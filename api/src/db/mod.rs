@@ -18,6 +18,7 @@ macro_rules! on_backend {
 pub mod areas;
 pub mod assignments;
 pub mod campaigns;
+mod checkpointer;
 pub mod counters;
 mod decode;
 pub mod disk_full;

@@ -7,6 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, Pool};
 use diesel::Connection;
 
+use super::checkpointer::Checkpointer;
 use super::disk_full::DiskFull;
 use super::DbConn;
 use crate::error::{ApiError, ApiResult};
@@ -120,11 +121,10 @@ pub struct Manager {
 pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 32;
 
 /// WAL pages after which the writer's commit copies the log back into the database file
-/// (SQLite's default is 1,000). Pushes insert at scattered places of several indexes, so
-/// consecutive commits dirty many of the same pages: a longer log copies each of them once
-/// per checkpoint instead of once per few commits, which halved the checkpoint's share of
-/// a push in the profile (docs/benchmarks.md). The log grows to about 40 MiB before it is
-/// reused.
+/// itself (SQLite's default is 1,000). A thread of its own copies it every 200 ms
+/// (`checkpointer`); this is the backstop for when that thread falls behind, and then
+/// finds most of the log copied. The log is reused from its start once every page in it is
+/// copied, and grows to about 40 MiB when that never happens between two commits.
 pub const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 impl ManageConnection for Manager {
@@ -182,6 +182,8 @@ pub struct Db {
     writer: Pool<Manager>,
     backend: Backend,
     disk_full: Arc<DiskFull>,
+    /// A SQLite file's log copier, stopped when the last handle goes.
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Db {
@@ -203,11 +205,16 @@ impl Db {
             DbTarget::SqliteFile(path) => Some(path.as_str()),
             DbTarget::SqliteMemory | DbTarget::Postgres(_) => None,
         };
+        let checkpointer = database_file
+            .map(Checkpointer::start)
+            .transpose()
+            .map_err(|err| format!("cannot start the checkpoint thread: {err}"))?;
         Ok(Db {
             readers,
             writer,
             backend: target.backend(),
             disk_full: Arc::new(DiskFull::new(database_file)),
+            _checkpointer: checkpointer.map(Arc::new),
         })
     }
 
