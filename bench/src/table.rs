@@ -175,14 +175,16 @@ fn ingest_rows(
     drop(limits);
     let (limit_v7, limit_v4) = (v7.rate, v4.rate);
     println!(
-        "limit      raw upsert, UUIDv7 keys  {} rows/s{}",
+        "limit      raw upsert, UUIDv7 keys  {} rows/s{}{}",
         per_second(limit_v7),
-        cpu_per_row(v7.cpu_per_row, backend)
+        cpu_per_row(v7.cpu_per_row, backend),
+        log_copier(&v7)
     );
     println!(
-        "limit      raw upsert, random keys  {} rows/s{}   (v7/random {:.2})",
+        "limit      raw upsert, random keys  {} rows/s{}{}   (v7/random {:.2})",
         per_second(limit_v4),
         cpu_per_row(v4.cpu_per_row, backend),
+        log_copier(&v4),
         limit_v7 / limit_v4
     );
 
@@ -250,6 +252,15 @@ fn pushing_world(
 }
 
 /// The limit's CPU time per row, where it was measured.
+/// Which way of copying SQLite's log was the faster, when it was a thread of its own.
+fn log_copier(limit: &limit::Limit) -> &'static str {
+    if limit.log_copied_by_thread {
+        ", log copied by a thread"
+    } else {
+        ""
+    }
+}
+
 fn cpu_per_row(cpu: Option<Duration>, backend: Backend) -> String {
     let whose = match backend {
         Backend::Sqlite => "CPU",
