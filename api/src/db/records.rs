@@ -113,35 +113,42 @@ fn decode_state(cells: &Cells<'_>, kind: Kind, text: &str) -> Result<RecordState
 
 impl Stored {
     fn decode(self) -> Result<RecordRow, CorruptRow> {
+        let core = StoredForMerge {
+            id: self.id.clone(),
+            kind: self.kind,
+            street_id: self.street_id,
+            ward_id: self.ward_id,
+            household_id: self.household_id,
+            campaign_id: self.campaign_id,
+            volunteer_id: self.volunteer_id,
+            seq: self.seq,
+            state: self.state,
+            first_device: self.first_device,
+            conflict: self.conflict,
+        }
+        .decode()?;
         let cells = Cells::new("records", &self.id);
-        let kind: Kind = cells.exact("kind", &self.kind, "record kind")?;
-        let household_id = cells.exact_opt("household_id", self.household_id.as_deref(), "UUID")?;
-        let campaign_id = cells.exact_opt("campaign_id", self.campaign_id.as_deref(), "UUID")?;
-        let volunteer_id = cells.exact_opt("volunteer_id", self.volunteer_id.as_deref(), "UUID")?;
-        if kind == Kind::Visit {
-            cells.required("household_id", household_id)?;
-            cells.required("campaign_id", campaign_id)?;
-            cells.required("volunteer_id", volunteer_id)?;
+        if core.kind == Kind::Visit {
             cells.required("visited_at_us", self.visited_at_us)?;
         }
         Ok(RecordRow {
-            id: cells.exact("id", &self.id, "UUID")?,
-            street_id: cells.exact("street_id", &self.street_id, "UUID")?,
-            ward_id: cells.exact("ward_id", &self.ward_id, "UUID")?,
-            state: decode_state(&cells, kind, &self.state)?,
             outcome: cells.exact_opt("outcome", self.outcome.as_deref(), "outcome")?,
             review: cells.exact_opt("review", self.review.as_deref(), "review")?,
-            kind,
-            household_id,
-            campaign_id,
-            volunteer_id,
-            seq: self.seq,
+            id: core.id,
+            kind: core.kind,
+            street_id: core.street_id,
+            ward_id: core.ward_id,
+            household_id: core.household_id,
+            campaign_id: core.campaign_id,
+            volunteer_id: core.volunteer_id,
+            seq: core.seq,
+            state: core.state,
             deleted: self.deleted,
             house_number: self.house_number,
             visited_at: self.visited_at,
             visited_at_us: self.visited_at_us,
-            first_device: self.first_device,
-            conflict: self.conflict,
+            first_device: core.first_device,
+            conflict: core.conflict,
             updated_at: self.updated_at,
         })
     }
