@@ -182,19 +182,23 @@ pub fn allocate_seqs(
     count: i64,
     newest: Option<&Hlc>,
 ) -> QueryResult<i64> {
+    use diesel::dsl::case_when;
     let id = street_id.to_string();
+    // One statement: the seqs and the newest HLC under the same row lock.
+    let newest = newest.map(ToString::to_string);
+    let raised = case_when(
+        streets::max_hlc
+            .is_null()
+            .or(streets::max_hlc.nullable().lt(newest.clone())),
+        newest.into_sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(),
+    )
+    .otherwise(streets::max_hlc);
     diesel::update(streets::table.find(&id))
-        .set(streets::last_seq.eq(streets::last_seq + count))
+        .set((
+            streets::last_seq.eq(streets::last_seq + count),
+            streets::max_hlc.eq(raised),
+        ))
         .execute(conn)?;
-    if let Some(newest) = newest.map(ToString::to_string) {
-        diesel::update(
-            streets::table
-                .find(&id)
-                .filter(streets::max_hlc.is_null().or(streets::max_hlc.lt(&newest))),
-        )
-        .set(streets::max_hlc.eq(&newest))
-        .execute(conn)?;
-    }
     let last: i64 = streets::table
         .find(&id)
         .select(streets::last_seq)
