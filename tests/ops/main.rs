@@ -11,6 +11,7 @@ mod support;
 
 mod allocator;
 mod backup;
+mod checkpoint;
 mod cluster;
 mod disk_full;
 mod outage;
