@@ -440,7 +440,53 @@ fn a_record_naming_a_missing_street_ward_or_campaign_fails_verify(app: TestApp) 
     assert_verified(&app);
 }
 
+/// `canvass verify` reads the whole log a page of 1,000 rows at a time: a row that does
+/// not decode is named wherever it sits, on the first page or the last.
+fn a_history_row_that_does_not_decode_fails_verify_on_any_page(app: TestApp) {
+    let f = fixture(&app);
+    // 2,000 copies of the visit's first logged row, under record ids that sort around the
+    // real ones, built from digits so that the SQL runs on both backends.
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO history (record_id, hlc, entries, device_id, user_id, received_at)
+             WITH d(x) AS (VALUES ('0'), ('1'), ('2'), ('3'), ('4'), ('5'), ('6'), ('7'), ('8'), ('9'))
+             SELECT '00000000-0000-4000-8000-00000000' || a.x || b.x || c.x || e.x,
+                    h.hlc, h.entries, h.device_id, h.user_id, h.received_at
+             FROM d a, d b, d c, d e,
+                  (SELECT * FROM history WHERE record_id = '{}' ORDER BY id LIMIT 1) h
+             WHERE a.x IN ('0', '1')",
+            f.visit
+        ),
+    );
+    assert_verified(&app);
+    let broken = [
+        "00000000-0000-4000-8000-000000000003",
+        "00000000-0000-4000-8000-000000001996",
+    ];
+    for record in broken {
+        sql(
+            &app,
+            &format!("UPDATE history SET entries = '[]' WHERE record_id = '{record}'"),
+        );
+    }
+    let (ok, stdout, stderr) = run_cli(&app.db, &["verify"]);
+    let out = format!("{stdout}{stderr}");
+    assert!(!ok, "verify passed a history row without entries:\n{out}");
+    assert_eq!(
+        out.matches("BAD ROW table=history").count(),
+        2,
+        "verify does not name both broken rows, once each:\n{out}"
+    );
+    assert_eq!(
+        out.matches("column=entries: holds no entry").count(),
+        2,
+        "{out}"
+    );
+}
+
 crate::both_backends!(
+    a_history_row_that_does_not_decode_fails_verify_on_any_page,
     a_record_naming_a_missing_street_ward_or_campaign_fails_verify,
     a_malformed_stored_id_is_a_500_naming_its_row,
     an_unknown_stored_level_is_a_500_naming_its_row,

@@ -271,21 +271,26 @@ pub fn page_of_record(
 }
 
 /// Decodes every stored history row, returning the rows that do not decode
-/// (`canvass verify`).
+/// (`canvass verify`). Pages go in (record_id, id) order, the one key both backends index.
 pub fn undecodable(conn: &mut DbConn) -> QueryResult<Vec<CorruptRow>> {
     let mut bad = Vec::new();
-    let mut after = i64::MIN;
+    // Record ids are never empty: the first page starts before every row.
+    let (mut record, mut id) = (String::new(), i64::MIN);
     loop {
         let rows: Vec<Stored> = history::table
-            .filter(history::id.gt(after))
-            .order(history::id.asc())
+            .filter(
+                history::record_id
+                    .gt(&record)
+                    .or(history::record_id.eq(&record).and(history::id.gt(id))),
+            )
+            .order((history::record_id.asc(), history::id.asc()))
             .limit(1000)
             .select(Stored::as_select())
             .load(conn)?;
         let Some(last) = rows.last() else {
             return Ok(bad);
         };
-        after = last.id;
+        (record, id) = (last.record_id.clone(), last.id);
         bad.extend(rows.into_iter().filter_map(|r| r.decode().err()));
     }
 }
