@@ -278,11 +278,10 @@ pub fn undecodable(conn: &mut DbConn) -> QueryResult<Vec<CorruptRow>> {
     let (mut record, mut id) = (String::new(), i64::MIN);
     loop {
         let rows: Vec<Stored> = history::table
-            .filter(
-                history::record_id
-                    .gt(&record)
-                    .or(history::record_id.eq(&record).and(history::id.gt(id))),
-            )
+            // The bound on record_id alone is what lets SQLite start the page inside the
+            // index; with the OR alone it scanned from the start for every page.
+            .filter(history::record_id.ge(&record))
+            .filter(history::record_id.gt(&record).or(history::id.gt(id)))
             .order((history::record_id.asc(), history::id.asc()))
             .limit(1000)
             .select(Stored::as_select())
