@@ -94,9 +94,28 @@ pub(crate) struct Working {
     named_deleted: Option<bool>,
     first_device: Option<String>,
     conflict: bool,
-    state_changed: bool,
-    meta_changed: bool,
-    touched_at: usize,
+    touch: Touch,
+}
+
+/// What this transaction did to a record.
+#[derive(Debug, Clone, Copy)]
+struct Touch {
+    /// Its merged state changed: it takes a new seq.
+    state: bool,
+    /// Its first device or conflict flag changed.
+    meta: bool,
+    /// The first change that changed its state (`usize::MAX`: none), which orders the
+    /// new seqs.
+    first_change: usize,
+}
+
+impl Touch {
+    /// Loaded or created, not changed yet.
+    const NONE: Touch = Touch {
+        state: false,
+        meta: false,
+        first_change: usize::MAX,
+    };
 }
 
 impl Working {
@@ -113,9 +132,7 @@ impl Working {
             named_deleted: None,
             first_device: row.first_device,
             conflict: row.conflict,
-            state_changed: false,
-            meta_changed: false,
-            touched_at: usize::MAX,
+            touch: Touch::NONE,
         }
     }
 
@@ -132,9 +149,7 @@ impl Working {
             named_deleted: Some(row.deleted),
             first_device: None,
             conflict: false,
-            state_changed: false,
-            meta_changed: false,
-            touched_at: usize::MAX,
+            touch: Touch::NONE,
         }
     }
 
@@ -346,9 +361,7 @@ pub fn ingest(
             named_deleted: None,
             first_device: None,
             conflict: false,
-            state_changed: false,
-            meta_changed: false,
-            touched_at: usize::MAX,
+            touch: Touch::NONE,
         });
         if record.named_deleted.is_some() {
             return Err(crate::error::ApiError::internal(format!(
@@ -388,11 +401,11 @@ pub fn ingest(
             match &record.first_device {
                 None => {
                     record.first_device = Some(writer.device_id.clone());
-                    record.meta_changed = true;
+                    record.touch.meta = true;
                 }
                 Some(first) if *first != writer.device_id && !record.conflict => {
                     record.conflict = true;
-                    record.meta_changed = true;
+                    record.touch.meta = true;
                 }
                 Some(_) => {}
             }
@@ -403,8 +416,8 @@ pub fn ingest(
             }
         }
         if outcome.applied() {
-            record.state_changed = true;
-            record.touched_at = record.touched_at.min(index);
+            record.touch.state = true;
+            record.touch.first_change = record.touch.first_change.min(index);
             results.push(PushResult::applied(change_id));
         } else {
             results.push(PushResult::unchanged(change_id));
@@ -434,13 +447,13 @@ pub fn ingest(
 fn write_records(conn: &mut DbConn, working: &mut WorkingSet, now_ms: i64) -> ApiResult<()> {
     let mut changed: Vec<(&RecordId, &mut Working)> = working
         .iter_mut()
-        .filter(|(_, w)| w.state_changed || w.meta_changed)
+        .filter(|(_, w)| w.touch.state || w.touch.meta)
         .collect();
-    changed.sort_by(|a, b| (a.1.touched_at, a.0).cmp(&(b.1.touched_at, b.0)));
+    changed.sort_by(|a, b| (a.1.touch.first_change, a.0).cmp(&(b.1.touch.first_change, b.0)));
     // Per street: how many records changed, and the newest HLC they hold. A value that
     // lost changes no state, and is older than one of its record that was kept before.
     let mut per_street: BTreeMap<StreetId, (i64, Option<&Hlc>)> = BTreeMap::new();
-    for (_, w) in changed.iter().filter(|(_, w)| w.state_changed) {
+    for (_, w) in changed.iter().filter(|(_, w)| w.touch.state) {
         let (count, newest) = per_street.entry(w.street_id).or_default();
         *count += 1;
         *newest = (*newest).max(w.state.max_hlc());
@@ -454,7 +467,7 @@ fn write_records(conn: &mut DbConn, working: &mut WorkingSet, now_ms: i64) -> Ap
     }
     let mut rows = Vec::with_capacity(changed.len());
     for (id, w) in changed {
-        if w.state_changed {
+        if w.touch.state {
             let seq = next_seq.entry(w.street_id).or_insert(1);
             w.seq = *seq;
             *seq += 1;
