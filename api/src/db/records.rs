@@ -198,17 +198,8 @@ pub fn find(conn: &mut DbConn, id: RecordId) -> DbResult<Option<RecordRow>> {
     Ok(row.map(Stored::decode).transpose()?)
 }
 
-/// Which of these records exist (an import's households, in its write transaction).
+/// Which of these records exist.
 pub fn existing(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<HashSet<RecordId>> {
-    if let DbConn::Pg(c) = conn {
-        // An import of 500,000 households asks this a thousand times. After five asks
-        // PostgreSQL may switch the prepared statement to its generic plan, made for the
-        // table as its statistics last saw it: right after an earlier import, before
-        // autovacuum analyzed it, "empty", and so a scan of the whole table for each
-        // 500 ids. The second import of the benchmark's national world took over 300 s in
-        // those scans. Planned for each call, the primary key serves every lookup.
-        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
-    }
     let mut all = HashSet::with_capacity(ids.len());
     for chunk in texts(ids).chunks(500) {
         let found: Vec<String> = records::table

@@ -401,14 +401,17 @@ pub fn plan_households(
     })
 }
 
-/// Writes a planned household import in the caller's write transaction: takes the streets'
-/// row locks, leaves out the households that exist, and creates the others in bulk.
+/// Writes a planned household import in the caller's write transaction, each statement
+/// planned for its own values (a bulk transaction: [`DbConn::plan_each_statement`]): takes
+/// the streets' row locks, leaves out the households that exist, and creates the others in
+/// bulk.
 pub fn write_households(
     conn: &mut DbConn,
     user_id: UserId,
     plan: HouseholdPlan,
     hlc: &Hlc,
 ) -> ApiResult<HouseholdImportCounts> {
+    conn.plan_each_statement()?;
     let street_ids: Vec<StreetId> = plan.households.iter().map(|h| h.street_id).collect();
     new_households::lock_streets(conn, &street_ids)?;
     let ids: Vec<RecordId> = plan.households.iter().map(|h| h.id).collect();
