@@ -304,6 +304,20 @@ macro_rules! in_json_array {
     };
 }
 
+/// Loads `$query` filtered to rows whose `$column` is one of `$ids`: on SQLite through
+/// [`in_json_array`] (`$name` is the column's SQL name), on PostgreSQL as `= ANY`. A macro,
+/// not a function: each backend's branch needs its own query type.
+macro_rules! load_where_in {
+    ($conn:expr, $query:expr, $name:literal, $column:expr, $ids:expr) => {
+        match $conn {
+            DbConn::Sqlite(c) => $query
+                .filter(in_json_array!($name, json_array($ids)?))
+                .load(c)?,
+            DbConn::Pg(c) => $query.filter($column.eq_any($ids)).load(c)?,
+        }
+    };
+}
+
 fn json_array(ids: &[String]) -> QueryResult<String> {
     serde_json::to_string(ids)
         .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))
@@ -313,18 +327,13 @@ fn json_array(ids: &[String]) -> QueryResult<String> {
 pub fn for_merge(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<Vec<MergeRow>> {
     let mut all = Vec::with_capacity(ids.len());
     for chunk in texts(ids).chunks(1000) {
-        // A macro, not a closure: each backend's branch needs its own query type.
-        macro_rules! query {
-            () => {
-                records::table.select(StoredForMerge::as_select())
-            };
-        }
-        let rows: Vec<StoredForMerge> = match conn {
-            DbConn::Sqlite(c) => query!()
-                .filter(in_json_array!("records.id", json_array(chunk)?))
-                .load(c)?,
-            DbConn::Pg(c) => query!().filter(records::id.eq_any(chunk)).load(c)?,
-        };
+        let rows: Vec<StoredForMerge> = load_where_in!(
+            conn,
+            records::table.select(StoredForMerge::as_select()),
+            "records.id",
+            records::id,
+            chunk
+        );
         all.extend(decode_for_merge(rows)?);
     }
     Ok(all)
@@ -352,25 +361,21 @@ type NamedColumns = (String, String, String, i64, bool);
 pub fn named_households(conn: &mut DbConn, ids: &[RecordId]) -> DbResult<Vec<NamedHousehold>> {
     let mut all = Vec::with_capacity(ids.len());
     for chunk in texts(ids).chunks(1000) {
-        macro_rules! query {
-            () => {
-                records::table
-                    .filter(records::kind.eq(Kind::Household.as_str()))
-                    .select((
-                        records::id,
-                        records::street_id,
-                        records::ward_id,
-                        records::seq,
-                        records::deleted,
-                    ))
-            };
-        }
-        let rows: Vec<NamedColumns> = match conn {
-            DbConn::Sqlite(c) => query!()
-                .filter(in_json_array!("records.id", json_array(chunk)?))
-                .load(c)?,
-            DbConn::Pg(c) => query!().filter(records::id.eq_any(chunk)).load(c)?,
-        };
+        let rows: Vec<NamedColumns> = load_where_in!(
+            conn,
+            records::table
+                .filter(records::kind.eq(Kind::Household.as_str()))
+                .select((
+                    records::id,
+                    records::street_id,
+                    records::ward_id,
+                    records::seq,
+                    records::deleted,
+                )),
+            "records.id",
+            records::id,
+            chunk
+        );
         for (id, street_id, ward_id, seq, deleted) in rows {
             let cells = Cells::new("records", &id);
             all.push(NamedHousehold {
@@ -403,23 +408,17 @@ pub fn visits_of_households(
     let mut all = Vec::new();
     for (street, ids) in by_street {
         for chunk in ids.chunks(1000) {
-            macro_rules! query {
-                () => {
-                    records::table
-                        .filter(records::street_id.eq(street.to_string()))
-                        .filter(records::household_id.is_not_null())
-                        .filter(records::kind.eq(Kind::Visit.as_str()))
-                        .select(StoredForMerge::as_select())
-                };
-            }
-            let rows: Vec<StoredForMerge> = match conn {
-                DbConn::Sqlite(c) => query!()
-                    .filter(in_json_array!("records.household_id", json_array(chunk)?))
-                    .load(c)?,
-                DbConn::Pg(c) => query!()
-                    .filter(records::household_id.eq_any(chunk))
-                    .load(c)?,
-            };
+            let rows: Vec<StoredForMerge> = load_where_in!(
+                conn,
+                records::table
+                    .filter(records::street_id.eq(street.to_string()))
+                    .filter(records::household_id.is_not_null())
+                    .filter(records::kind.eq(Kind::Visit.as_str()))
+                    .select(StoredForMerge::as_select()),
+                "records.household_id",
+                records::household_id,
+                chunk
+            );
             all.extend(decode_for_merge(rows)?);
         }
     }
