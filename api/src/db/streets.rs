@@ -184,7 +184,8 @@ pub fn allocate_seqs(
 ) -> QueryResult<i64> {
     use diesel::dsl::case_when;
     let id = street_id.to_string();
-    // One statement: the seqs and the newest HLC under the same row lock.
+    // One statement: the seqs and the newest HLC under the same row lock, and the new
+    // last seq returned by it.
     let newest = newest.map(ToString::to_string);
     let raised = case_when(
         streets::max_hlc
@@ -193,16 +194,13 @@ pub fn allocate_seqs(
         newest.into_sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(),
     )
     .otherwise(streets::max_hlc);
-    diesel::update(streets::table.find(&id))
+    let last: i64 = on_backend!(conn, |c| diesel::update(streets::table.find(&id))
         .set((
             streets::last_seq.eq(streets::last_seq + count),
             streets::max_hlc.eq(raised),
         ))
-        .execute(conn)?;
-    let last: i64 = streets::table
-        .find(&id)
-        .select(streets::last_seq)
-        .first(conn)?;
+        .returning(streets::last_seq)
+        .get_result(c))?;
     Ok(last - count + 1)
 }
 
