@@ -15,6 +15,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 
 use super::pool::DbTarget;
+use super::DbConn;
 
 /// How often committed pages are copied: at full speed a few pushes' pages each time.
 pub const INTERVAL: Duration = Duration::from_millis(200);
@@ -50,14 +51,7 @@ fn run(target: &DbTarget, stop: &AtomicBool) {
     let mut failing = false;
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(INTERVAL);
-        if conn.is_none() {
-            conn = target.connect().ok();
-        }
-        let Some(c) = conn.as_mut() else {
-            continue;
-        };
-        // PASSIVE copies what no reader still needs and never waits for anyone.
-        match c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+        match copy_log(target, &mut conn) {
             Ok(()) if failing => {
                 failing = false;
                 tracing::info!("the write-ahead log is copied into the database again");
@@ -70,4 +64,15 @@ fn run(target: &DbTarget, stop: &AtomicBool) {
             Err(_) => {}
         }
     }
+}
+
+/// Copies what is committed, opening the copier's connection first if it has none.
+fn copy_log(target: &DbTarget, conn: &mut Option<DbConn>) -> Result<(), String> {
+    let c = match conn {
+        Some(c) => c,
+        None => conn.insert(target.connect().map_err(|e| e.to_string())?),
+    };
+    // PASSIVE copies what no reader still needs and never waits for anyone.
+    c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+        .map_err(|e| e.to_string())
 }
